@@ -1,0 +1,294 @@
+"""The ``sheep-xl`` command line: each command is a thin shell over a library function.
+
+Exit codes: 0 ok, 2 bad input, 3 authentication, 4 network or server. Errors are one sentence on
+stderr; ``--debug`` adds the traceback. The API key is never a command-line argument: it comes
+from ``SHEEP_API_KEY`` or the OS credential store (``sheep-xl login``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import logging
+import sys
+import traceback
+from collections.abc import Callable, Sequence
+from typing import Any, TextIO
+
+from sheep_xl import __version__
+from sheep_xl.api.client import SheepClient
+from sheep_xl.api.states import ACCEPTED, STATE_DESCRIPTIONS
+from sheep_xl.config import resolve_api_url, save_setting
+from sheep_xl.credentials import delete_key, keyring_user, store_key
+from sheep_xl.exceptions import EXIT_BAD_INPUT, EXIT_OK, InputError, SheepError
+
+log = logging.getLogger("sheep_xl")
+
+
+class Progress:
+    """Pages and rows so far, on stderr; one self-overwriting line on a terminal."""
+
+    def __init__(self, stream: TextIO, quiet: bool) -> None:
+        self.stream = stream
+        self.quiet = quiet
+        self.tty = stream.isatty()
+        self.shown = False
+
+    def __call__(self, pages: int, rows: int) -> None:
+        if self.quiet:
+            return
+        text = f"SheepCRM: page {pages}, {rows:,} events so far"
+        if self.tty:
+            self.stream.write("\r" + text)
+        else:
+            self.stream.write(text + "\n")
+        self.stream.flush()
+        self.shown = True
+
+    def done(self) -> None:
+        if self.shown and self.tty:
+            self.stream.write("\n")
+            self.stream.flush()
+
+    def say(self, message: str) -> None:
+        if not self.quiet:
+            self.stream.write(message + "\n")
+            self.stream.flush()
+
+
+# --- commands -----------------------------------------------------------------------------
+
+
+def cmd_events(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    from sheep_xl.workbook.export import export_events
+
+    progress = Progress(err, args.quiet)
+    with SheepClient(base_url=args.api_url) as client:
+        result = export_events(
+            client,
+            args.bucket,
+            args.state,
+            args.out,
+            args.columns,
+            page_size=args.page_size,
+            table_name=args.table,
+            progress=progress,
+            stdout=out,
+        )
+    progress.done()
+    for warning in result.warnings:
+        err.write(f"warning: {warning}\n")
+    if args.out != "-":
+        progress.say(f"Wrote {result.rows:,} events x {result.columns} columns to {args.out}")
+    return EXIT_OK
+
+
+def cmd_login(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    url = resolve_api_url(args.api_url)
+    host = keyring_user(url)
+    bucket = args.bucket or _ask("Bucket to check the key against (e.g. example): ", err)
+    key = getpass.getpass(f"sheepCRM API key for {host} (input hidden): ", stream=err).strip()
+    if not key:
+        raise InputError("No key was entered: paste the API key from your sheepCRM profile.")
+    if not args.no_check:
+        with SheepClient(api_key=key, base_url=url) as client:
+            client.check_access(bucket)
+    store_key(url, key)
+    save_setting("default_bucket", bucket)
+    err.write(f"Signed in: the key for {keyring_user(url)} is in the OS credential store.\n")
+    return EXIT_OK
+
+
+def _ask(prompt: str, err: TextIO) -> str:
+    err.write(prompt)
+    err.flush()
+    return sys.stdin.readline().strip()
+
+
+def cmd_logout(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    url = resolve_api_url(args.api_url)
+    removed = delete_key(url)
+    err.write(
+        f"Signed out: removed the key for {keyring_user(url)}.\n"
+        if removed
+        else f"No stored key for {keyring_user(url)}; nothing to remove.\n"
+    )
+    return EXIT_OK
+
+
+def cmd_doctor(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    from sheep_xl.doctor import diagnose, format_report
+
+    checks = diagnose(args.bucket, args.api_url)
+    out.write(format_report(checks) + "\n")
+    failures = [c for c in checks if not c.ok]
+    return max((c.exit_code for c in failures), default=EXIT_OK)
+
+
+def cmd_states(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    for name in ACCEPTED:
+        out.write(f"{name:<10} {STATE_DESCRIPTIONS[name]}\n")
+    return EXIT_OK
+
+
+def cmd_columns(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    from sheep_xl.frames.catalogue import CATALOGUE, DEFAULT_COLUMNS
+
+    for fld in CATALOGUE:
+        mark = "*" if fld.name in DEFAULT_COLUMNS else " "
+        out.write(f"{mark} {fld.name:<38} {fld.kind:<9} {fld.title}\n")
+    out.write("(* = default column)\n")
+    return EXIT_OK
+
+
+def cmd_demo(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    from sheep_xl.demo.data import DEMO_BUCKET
+    from sheep_xl.demo.server import DEMO_API_KEY, DemoServer
+    from sheep_xl.workbook.export import export_events
+
+    progress = Progress(err, args.quiet)
+    with DemoServer() as server:
+        progress.say(f"Started the demo sheepCRM server at {server.url}")
+        with SheepClient(api_key=DEMO_API_KEY, base_url=server.url) as client:
+            result = export_events(
+                client,
+                DEMO_BUCKET,
+                args.state,
+                args.out,
+                args.columns,
+                progress=progress,
+                stdout=out,
+            )
+    progress.done()
+    progress.say(
+        f"Wrote {result.rows:,} {args.state} demo events x {result.columns} columns to {args.out}"
+    )
+    return EXIT_OK
+
+
+def cmd_demo_server(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    from sheep_xl.demo.server import serve
+
+    serve(args.host, args.port, verbose=not args.quiet)
+    return EXIT_OK
+
+
+# --- parser -------------------------------------------------------------------------------
+
+
+def _common_options(suppress: bool) -> argparse.ArgumentParser:
+    """Options accepted before or after the command; after it they must not reset defaults."""
+    common = argparse.ArgumentParser(add_help=False)
+    default: dict[str, Any] = {"default": argparse.SUPPRESS} if suppress else {}
+    common.add_argument(
+        "--api-url",
+        help="sheepCRM API address (default: settings, SHEEP_API_URL or "
+        "https://sls-api.sheepcrm.com)",
+        **({"default": None} | default),
+    )
+    common.add_argument(
+        "-q", "--quiet", action="store_true", help="no progress messages", **default
+    )
+    common.add_argument(
+        "--debug", action="store_true", help="show tracebacks and HTTP details", **default
+    )
+    return common
+
+
+def build_parser() -> argparse.ArgumentParser:
+    common = _common_options(suppress=True)
+    parser = argparse.ArgumentParser(
+        prog="sheep-xl",
+        parents=[common],
+        description="sheepCRM event data in Excel. The API key comes from SHEEP_API_KEY or "
+        "'sheep-xl login'; it is never given on the command line.",
+    )
+    parser.add_argument("--version", action="version", version=f"sheep-xl {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+
+    def add(name: str, func: Callable[..., int], help: str) -> argparse.ArgumentParser:
+        p = sub.add_parser(name, parents=[common], help=help, description=help)
+        p.set_defaults(func=func)
+        return p
+
+    p = add("events", cmd_events, "fetch events and write .xlsx, .csv or CSV to stdout")
+    p.add_argument("bucket", help="your sheepCRM database name, e.g. example")
+    p.add_argument("state", help=f"one of: {', '.join(ACCEPTED)}")
+    p.add_argument("--columns", help="'default', 'all', or comma-separated names or titles")
+    p.add_argument("--out", default="events.xlsx", help="FILE.xlsx, FILE.csv or - (stdout)")
+    p.add_argument("--page-size", type=int, default=None, help="events per request (250)")
+    p.add_argument("--table", default="Events", help="Excel table name (default Events)")
+
+    p = add("login", cmd_login, "store your API key in the OS credential store")
+    p.add_argument("--bucket", help="bucket to check the key against")
+    p.add_argument("--no-check", action="store_true", help="store without checking")
+    add("logout", cmd_logout, "remove the stored API key")
+    p = add("doctor", cmd_doctor, "show versions, settings and test the connection")
+    p.add_argument("--bucket", help="also check that the key can read this bucket")
+    add("states", cmd_states, "list the accepted states and classifications")
+    add("columns", cmd_columns, "list every event field, its kind and title")
+
+    p = add("demo", cmd_demo, "run the built-in demo server and build events.xlsx from it")
+    p.add_argument("--out", default="events.xlsx", help="output file (default events.xlsx)")
+    p.add_argument("--state", default="confirmed", help="state or classification")
+    p.add_argument("--columns", help="'default', 'all', or names")
+    p = add("demo-server", cmd_demo_server, "run the demo sheepCRM server until Ctrl-C")
+    p.add_argument("--port", type=int, default=8765)
+    p.add_argument("--host", default="127.0.0.1")
+    return parser
+
+
+def main(
+    argv: Sequence[str] | None = None, out: TextIO | None = None, err: TextIO | None = None
+) -> int:
+    out = out or sys.stdout
+    err = err or sys.stderr
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:  # argparse prints its own usage message
+        return int(exc.code or 0) and EXIT_BAD_INPUT
+    for name, default in (("api_url", None), ("quiet", False), ("debug", False)):
+        if not hasattr(args, name):  # options may come before or after the command
+            setattr(args, name, default)
+    _configure_logging(args, err)
+    try:
+        return int(args.func(args, out, err))
+    except SheepError as exc:
+        if args.debug:
+            traceback.print_exc(file=err)
+        err.write(f"sheep-xl: {exc}\n")
+        return exc.exit_code
+    except KeyboardInterrupt:
+        err.write("sheep-xl: interrupted; nothing was changed.\n")
+        return 130
+    except OSError as exc:
+        if args.debug:
+            traceback.print_exc(file=err)
+        err.write(
+            f"sheep-xl: {exc.strerror or exc} ({exc.filename or 'file'}): check the path "
+            "and that the file is not open elsewhere.\n"
+        )
+        return EXIT_BAD_INPUT
+    except Exception as exc:  # a bug: still one sentence, the details on request
+        if args.debug:
+            traceback.print_exc(file=err)
+        err.write(
+            f"sheep-xl: unexpected {type(exc).__name__}: run again with --debug and "
+            "report the output.\n"
+        )
+        return 1
+
+
+def _configure_logging(args: Any, err: TextIO) -> None:
+    handler = logging.StreamHandler(err)
+    handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(logging.DEBUG if args.debug else logging.ERROR)
+    # Data warnings are printed by the commands themselves, once.
+    logging.getLogger("sheep_xl").setLevel(logging.DEBUG if args.debug else logging.ERROR)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

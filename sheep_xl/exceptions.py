@@ -1,0 +1,115 @@
+"""One exception hierarchy for everything sheep-xl reports to a person.
+
+Every error carries a one-sentence message that says what happened and what to do, and an exit
+code for the CLI. Messages never contain the API key: the client never formats one into text.
+"""
+
+from __future__ import annotations
+
+EXIT_OK = 0
+EXIT_BAD_INPUT = 2
+EXIT_AUTH = 3
+EXIT_REMOTE = 4
+
+
+class SheepError(Exception):
+    """Base class: ``str(error)`` is the sentence shown to the user."""
+
+    exit_code = EXIT_REMOTE
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+    def __str__(self) -> str:
+        return self.message
+
+
+# --- bad input (exit 2): nothing is sent to the server -------------------------------------
+
+
+class InputError(SheepError):
+    """The request cannot be valid; raised before anything is sent."""
+
+    exit_code = EXIT_BAD_INPUT
+
+
+class InvalidBucketError(InputError):
+    pass
+
+
+class InvalidStateError(InputError):
+    pass
+
+
+class UnknownColumnsError(InputError):
+    def __init__(self, message: str, unknown: list[str]) -> None:
+        super().__init__(message)
+        self.unknown = unknown
+
+
+class WorkbookError(InputError):
+    """A workbook cannot be read, has no stored queries, or cannot be written."""
+
+
+# --- authentication (exit 3) ---------------------------------------------------------------
+
+
+class AuthenticationError(SheepError):
+    exit_code = EXIT_AUTH
+
+
+class ApiKeyMissingError(AuthenticationError):
+    pass
+
+
+class ApiKeyRejectedError(AuthenticationError):
+    pass
+
+
+# --- answers from the server about the request (exit 2) ------------------------------------
+
+
+class BucketNotFoundError(SheepError):
+    exit_code = EXIT_BAD_INPUT
+
+
+class BadRequestError(SheepError):
+    exit_code = EXIT_BAD_INPUT
+
+
+class NotFoundError(SheepError):
+    """A single record (e.g. an event uid) does not exist."""
+
+    exit_code = EXIT_BAD_INPUT
+
+
+# --- network and server (exit 4) -----------------------------------------------------------
+
+
+class RemoteError(SheepError):
+    exit_code = EXIT_REMOTE
+
+
+class NetworkError(RemoteError):
+    pass
+
+
+class ApiTimeoutError(NetworkError):
+    pass
+
+
+class RateLimitedError(RemoteError):
+    pass
+
+
+class ServerError(RemoteError):
+    pass
+
+
+class UnexpectedResponseError(RemoteError):
+    pass
+
+
+class PagingError(UnexpectedResponseError):
+    """The server's paging cannot be trusted (ignores ``page`` or never ends)."""

@@ -1,0 +1,339 @@
+"""API records -> a typed pandas DataFrame, one column per selected field.
+
+Each kind becomes a real dtype (see ``catalogue``). Bad values never stop a table: a value that
+cannot be read (a date like ``2023-13-45``, a time like ``9:5``, text in a number field) becomes an
+empty cell and is counted in the frame's warnings, as are text cells cut at Excel's limit.
+
+The frame carries what later layers need in ``frame.attrs["sheep_xl"]``: the API field name and
+kind of every column, and the warnings. ``column_specs`` reads it back.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import logging
+import math
+import re
+from collections import Counter
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import pandas as pd
+
+from sheep_xl.frames.catalogue import BY_NAME, Field, field_for
+from sheep_xl.frames.columns import ColumnsArg, ColumnSelection, resolve_columns
+from sheep_xl.frames.excel_text import EXCEL_CELL_LIMIT, clean_text
+
+log = logging.getLogger(__name__)
+
+ATTRS_KEY = "sheep_xl"
+LIST_SEPARATOR = "; "
+
+_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+_TIME = re.compile(r"(\d{1,2}):(\d{2})(?::(\d{2}))?")
+_TZ_SUFFIX = re.compile(r"(Z|[+-]\d{2}:?\d{2})$")
+
+
+@dataclass
+class ConversionReport:
+    """What could not be taken over as it was, for one frame."""
+
+    malformed: Counter[str] = field(default_factory=Counter)  # field -> values left empty
+    examples: dict[str, str] = field(default_factory=dict)  # field -> first bad value
+    truncated: Counter[str] = field(default_factory=Counter)  # field -> cells cut at 32,767
+    cleaned: Counter[str] = field(default_factory=Counter)  # field -> cells with chars removed
+    timezones: Counter[str] = field(default_factory=Counter)  # field -> offsets ignored
+
+    def bad(self, name: str, value: Any) -> None:
+        self.malformed[name] += 1
+        self.examples.setdefault(name, repr(value)[:40])
+
+    def sentences(self) -> list[str]:
+        out = []
+        if self.malformed:
+            detail = ", ".join(
+                f"{name} {count} (e.g. {self.examples[name]})"
+                for name, count in sorted(self.malformed.items())
+            )
+            total = sum(self.malformed.values())
+            out.append(f"{total} value(s) could not be read and were left empty: {detail}.")
+        if self.truncated:
+            detail = ", ".join(f"{n} {c}" for n, c in sorted(self.truncated.items()))
+            out.append(
+                f"{sum(self.truncated.values())} text cell(s) were longer than Excel's "
+                f"{EXCEL_CELL_LIMIT:,}-character limit and were cut: {detail}."
+            )
+        if self.cleaned:
+            detail = ", ".join(f"{n} {c}" for n, c in sorted(self.cleaned.items()))
+            out.append(
+                f"Characters that Excel files cannot hold were removed from "
+                f"{sum(self.cleaned.values())} cell(s): {detail}."
+            )
+        if self.timezones:
+            detail = ", ".join(f"{n} {c}" for n, c in sorted(self.timezones.items()))
+            out.append(
+                f"{sum(self.timezones.values())} date-time(s) carried a UTC offset, which was "
+                f"ignored so the wall-clock time is shown unchanged: {detail}."
+            )
+        return out
+
+
+@dataclass(frozen=True)
+class ColumnSpec:
+    """One column of a typed frame: its header, API field and kind."""
+
+    title: str
+    field: Field
+
+
+def events_frame(records: Iterable[Mapping[str, Any]], columns: ColumnsArg = None) -> pd.DataFrame:
+    """A typed DataFrame of ``records`` with the chosen columns (default set, ``all`` or names)."""
+    selection = resolve_columns(columns)
+    rows = list(records)
+    fields = _fields_for(selection, rows)
+    report = ConversionReport()
+    data: dict[str, Any] = {}
+    for fld in fields:
+        values = [r.get(fld.name) for r in rows]
+        data[fld.title] = _convert(fld, values, report)
+    frame = pd.DataFrame(data, index=pd.RangeIndex(len(rows)))
+    warnings = report.sentences()
+    for sentence in warnings:
+        log.warning("%s", sentence)
+    frame.attrs[ATTRS_KEY] = {
+        "fields": [f.name for f in fields],
+        "kinds": [f.kind for f in fields],
+        "warnings": warnings,
+    }
+    return frame
+
+
+def frame_warnings(frame: pd.DataFrame) -> list[str]:
+    return list(frame.attrs.get(ATTRS_KEY, {}).get("warnings", []))
+
+
+def column_specs(frame: pd.DataFrame) -> list[ColumnSpec]:
+    """Each column's field and kind: from the frame's attrs, else by title or dtype."""
+    meta = frame.attrs.get(ATTRS_KEY, {})
+    names, kinds = meta.get("fields"), meta.get("kinds")
+    specs = []
+    for i, title in enumerate(frame.columns):
+        if names and kinds and len(names) == len(frame.columns):
+            base = BY_NAME.get(names[i])
+            fld = base if base and base.kind == kinds[i] else Field(names[i], kinds[i], str(title))
+        else:
+            fld = _field_by_title(str(title)) or Field(
+                str(title), _kind_of(frame[title]), str(title)
+            )
+        specs.append(ColumnSpec(str(title), fld))
+    return specs
+
+
+# --- selection --------------------------------------------------------------------------------
+
+
+def _fields_for(selection: ColumnSelection, rows: Sequence[Mapping[str, Any]]) -> list[Field]:
+    fields = [field_for(name) for name in selection.fields]
+    if selection.include_unknown:
+        known = set(BY_NAME)
+        extra: dict[str, None] = {}
+        for row in rows:
+            for name in row:
+                if name not in known and name not in extra:
+                    extra[name] = None
+        titles = {f.title for f in fields}
+        for name in extra:
+            kind = _infer_kind([r.get(name) for r in rows])
+            title = name if name not in titles else f"{name} (extra)"
+            fields.append(Field(name, kind, title))
+    return fields
+
+
+def _infer_kind(values: list[Any]) -> Any:
+    present = [v for v in values if v is not None]
+    if not present:
+        return "text"
+    if all(isinstance(v, bool) for v in present):
+        return "bool"
+    if all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in present):
+        return "number"
+    if any(isinstance(v, list) for v in present):
+        return "list"
+    if any(isinstance(v, dict) for v in present):
+        return "map"
+    return "text"
+
+
+def _field_by_title(title: str) -> Field | None:
+    for fld in BY_NAME.values():
+        if fld.title == title:
+            return fld
+    return None
+
+
+def _kind_of(series: pd.Series) -> Any:
+    if pd.api.types.is_datetime64_any_dtype(series):
+        return "datetime"
+    if pd.api.types.is_bool_dtype(series):
+        return "bool"
+    if pd.api.types.is_numeric_dtype(series):
+        return "number"
+    return "text"
+
+
+# --- conversion per kind ----------------------------------------------------------------------
+
+
+def _convert(fld: Field, values: list[Any], report: ConversionReport) -> Any:
+    kind = fld.kind
+    if kind == "datetime":
+        return _datetimes(fld.name, values, report)
+    if kind == "date":
+        return _dates(fld.name, values, report)
+    if kind == "time":
+        return pd.Series(_times(fld.name, values, report), dtype="object")
+    if kind == "bool":
+        return pd.array(_bools(fld.name, values, report), dtype="boolean")
+    if kind == "number":
+        return pd.array(_numbers(fld.name, values, report), dtype="Float64")
+    return pd.array(_texts(fld, values, report), dtype="string")
+
+
+def _datetimes(name: str, values: list[Any], report: ConversionReport) -> pd.Series:
+    texts: list[str | None] = []
+    for v in values:
+        if v is None or v == "":
+            texts.append(None)
+        elif isinstance(v, str):
+            stripped = _TZ_SUFFIX.sub("", v.strip())
+            if stripped != v.strip() and "T" in v:
+                report.timezones[name] += 1  # keep the wall-clock time; never convert
+            texts.append(stripped)
+        else:
+            report.bad(name, v)
+            texts.append(None)
+    parsed = pd.to_datetime(pd.Series(texts, dtype="object"), format="ISO8601", errors="coerce")
+    _count_unparsed(name, texts, parsed, report)
+    return parsed.astype("datetime64[us]")
+
+
+def _dates(name: str, values: list[Any], report: ConversionReport) -> pd.Series:
+    texts: list[str | None] = []
+    for v in values:
+        if v is None or v == "":
+            texts.append(None)
+        elif isinstance(v, str) and _DATE.match(v.strip()):
+            texts.append(v.strip()[:10])
+        else:
+            report.bad(name, v)
+            texts.append(None)
+    parsed = pd.to_datetime(pd.Series(texts, dtype="object"), format="%Y-%m-%d", errors="coerce")
+    _count_unparsed(name, texts, parsed, report)
+    return parsed.astype("datetime64[us]")
+
+
+def _count_unparsed(
+    name: str, texts: list[str | None], parsed: pd.Series, report: ConversionReport
+) -> None:
+    bad = parsed.isna().to_numpy() & pd.notna(pd.Series(texts, dtype="object")).to_numpy()
+    for index in bad.nonzero()[0]:
+        report.bad(name, texts[index])
+
+
+def _times(name: str, values: list[Any], report: ConversionReport) -> list[dt.time | None]:
+    out: list[dt.time | None] = []
+    for v in values:
+        if v is None or v == "":
+            out.append(None)
+            continue
+        match = _TIME.fullmatch(v.strip()) if isinstance(v, str) else None
+        hour, minute, second = (int(g or 0) for g in match.groups()) if match else (99, 0, 0)
+        if hour < 24 and minute < 60 and second < 60:
+            out.append(dt.time(hour, minute, second))
+        else:
+            report.bad(name, v)
+            out.append(None)
+    return out
+
+
+_TRUE = {"true", "yes", "1"}
+_FALSE = {"false", "no", "0"}
+
+
+def _bools(name: str, values: list[Any], report: ConversionReport) -> list[bool | None]:
+    out: list[bool | None] = []
+    for v in values:
+        if v is None or isinstance(v, bool):
+            out.append(v)
+        elif isinstance(v, str) and v.strip().lower() in _TRUE | _FALSE:
+            out.append(v.strip().lower() in _TRUE)
+        elif isinstance(v, (int, float)) and v in (0, 1):
+            out.append(bool(v))
+        else:
+            report.bad(name, v)
+            out.append(None)
+    return out
+
+
+def _numbers(name: str, values: list[Any], report: ConversionReport) -> list[float | None]:
+    out: list[float | None] = []
+    for v in values:
+        if v is None or v == "":
+            out.append(None)
+            continue
+        number = _as_number(v)
+        if number is None:
+            report.bad(name, v)
+        out.append(number)
+    return out
+
+
+def _as_number(value: Any) -> float | None:
+    """A finite float from a number or numeric text (``"1,250.5"``); None when it is not one."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, str):
+        try:
+            value = float(value.strip().replace(",", ""))
+        except ValueError:
+            return None
+    if not isinstance(value, (int, float)):
+        return None
+    number = float(value)
+    return number if math.isfinite(number) else None
+
+
+def _texts(fld: Field, values: list[Any], report: ConversionReport) -> list[str | None]:
+    out: list[str | None] = []
+    as_list = fld.kind == "list"
+    for v in values:
+        if v is None:
+            out.append(None)
+            continue
+        if isinstance(v, str):
+            text = v
+        elif as_list and isinstance(v, list):
+            text = LIST_SEPARATOR.join(_item_text(item) for item in v if item is not None)
+        elif isinstance(v, (dict, list)):
+            text = _compact_json(v)
+        elif isinstance(v, bool):
+            text = "TRUE" if v else "FALSE"
+        else:
+            text = str(v)
+        text, removed, cut = clean_text(text)
+        if removed:
+            report.cleaned[fld.name] += 1
+        if cut:
+            report.truncated[fld.name] += 1
+        out.append(text)
+    return out
+
+
+def _item_text(item: Any) -> str:
+    return item if isinstance(item, str) else _compact_json(item)
+
+
+def _compact_json(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"), default=str)

@@ -1,0 +1,25 @@
+"""Fetch events and type them in one step: validation first, so bad input sends nothing."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from sheep_xl.api.client import ProgressCallback, SheepClient
+from sheep_xl.frames.columns import ColumnsArg, resolve_columns
+from sheep_xl.frames.convert import events_frame
+
+
+def fetch_events_frame(
+    client: SheepClient,
+    bucket: str,
+    state: str,
+    columns: ColumnsArg = None,
+    *,
+    page_size: int | None = None,
+    progress: ProgressCallback | None = None,
+) -> pd.DataFrame:
+    """Every event of ``bucket`` in ``state`` as a typed frame with the chosen columns."""
+    client.validate_request(bucket, state, page_size)
+    selection = resolve_columns(columns)  # unknown columns fail here, before any request
+    records = client.events(bucket, state, page_size, progress=progress)
+    return events_frame(records, selection)

@@ -1,0 +1,1 @@
+"""Headless workbook operations behind the CLI: export events, refresh stored queries."""

@@ -1,0 +1,135 @@
+"""Export events to a new ``.xlsx`` (a formatted Excel table) or CSV."""
+
+from __future__ import annotations
+
+import csv
+import io
+import os
+import tempfile
+from collections.abc import Callable
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO, Any
+
+import pandas as pd
+
+from sheep_xl.api.client import ProgressCallback, SheepClient
+from sheep_xl.exceptions import InputError, WorkbookError
+from sheep_xl.frames.columns import ColumnsArg
+from sheep_xl.frames.convert import column_specs, frame_warnings
+from sheep_xl.frames.excel_text import is_formula_like
+from sheep_xl.frames.fetch import fetch_events_frame
+from sheep_xl.tables.plan import DEFAULT_TABLE_NAME, plan_table
+from sheep_xl.writers.xlsx_new import SheetSpec, write_workbook
+
+STDOUT = "-"
+
+
+@dataclass
+class ExportResult:
+    path: str  # "-" for standard output
+    rows: int
+    columns: int
+    warnings: list[str] = field(default_factory=list)
+
+
+def output_kind(out: str) -> str:
+    if out == STDOUT:
+        return "csv"
+    suffix = Path(out).suffix.lower()
+    if suffix in (".xlsx", ".csv"):
+        return suffix[1:]
+    raise InputError(
+        f"Cannot write {out!r}: the output must end in .xlsx or .csv, or be '-' for CSV on "
+        "standard output."
+    )
+
+
+def export_events(
+    client: SheepClient,
+    bucket: str,
+    state: str,
+    out: str,
+    columns: ColumnsArg = None,
+    *,
+    page_size: int | None = None,
+    table_name: str = DEFAULT_TABLE_NAME,
+    sheet_title: str = "Events",
+    progress: ProgressCallback | None = None,
+    stdout: IO[str] | None = None,
+) -> ExportResult:
+    """Fetch ``bucket``/``state`` and write ``out`` (.xlsx, .csv or '-')."""
+    kind = output_kind(out)  # a bad file name is bad input: checked before fetching
+    frame = fetch_events_frame(
+        client, bucket, state, columns, page_size=page_size, progress=progress
+    )
+    if kind == "xlsx":
+        plan = plan_table(frame, table_name)
+        with atomic_path(Path(out)) as tmp:
+            write_workbook(tmp, [SheetSpec(sheet_title, plan)])
+    elif out == STDOUT:
+        write_csv(frame, stdout or io.StringIO())
+    else:
+        with atomic_path(Path(out)) as tmp, tmp.open("w", encoding="utf-8-sig", newline="") as fh:
+            write_csv(frame, fh)
+    return ExportResult(out, len(frame), len(frame.columns), frame_warnings(frame))
+
+
+def write_csv(frame: pd.DataFrame, fh: IO[str]) -> None:
+    """CSV with ISO dates; text a spreadsheet would run as a formula gets a leading quote."""
+    writer = csv.writer(fh, lineterminator="\n")
+    writer.writerow(list(frame.columns))
+    formatters = [_csv_formatter(spec.field.kind) for spec in column_specs(frame)]
+    columns = [frame[c].tolist() for c in frame.columns]
+    for row in zip(*columns, strict=True):
+        writer.writerow([fmt(v) for fmt, v in zip(formatters, row, strict=True)])
+
+
+def _csv_formatter(kind: str) -> Callable[[Any], str]:
+    def fmt(value: Any) -> str:
+        if (
+            value is None
+            or value is pd.NA
+            or value is pd.NaT
+            or (isinstance(value, float) and value != value)
+        ):
+            return ""
+        if kind == "date":
+            return value.strftime("%Y-%m-%d")
+        if kind == "datetime":
+            return value.isoformat(sep=" ", timespec="seconds")
+        if kind == "time":
+            return value.strftime("%H:%M")
+        if kind == "bool":
+            return "TRUE" if value else "FALSE"
+        if kind == "number":
+            number = float(value)
+            return str(int(number)) if number.is_integer() else repr(number)
+        text = str(value)
+        # OWASP's advice for CSV injection: a quote makes Excel read the cell as text.
+        return "'" + text if is_formula_like(text) else text
+
+    return fmt
+
+
+@contextmanager
+def atomic_path(target: Path):  # type: ignore[no-untyped-def]
+    """Yield a temporary path beside ``target``; replace ``target`` only if the block succeeds."""
+    target = Path(target)
+    directory = target.resolve().parent
+    if not directory.is_dir():
+        raise WorkbookError(f"The folder {directory} does not exist: create it or choose another.")
+    fd, name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=directory)
+    os.close(fd)
+    tmp = Path(name)
+    try:
+        yield tmp
+        try:
+            os.replace(tmp, target)
+        except PermissionError:
+            raise WorkbookError(
+                f"Cannot replace {target}: it is probably open in Excel; close it and try again."
+            ) from None
+    finally:
+        tmp.unlink(missing_ok=True)

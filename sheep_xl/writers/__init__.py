@@ -1,0 +1,1 @@
+"""Writers apply table plans: ``xlsx_new`` and ``xlsx_refresh`` headless, ``live`` in Excel."""
