@@ -15,7 +15,9 @@ from keyring.backend import KeyringBackend
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 # The official spec lives beside the project, never inside it (see README, "Tests").
-SPEC_PATH = Path(os.environ.get("SHEEP_OPENAPI_SPEC", REPO_ROOT.parent / "shared" / "sheepcrm-openapi.yaml"))
+SPEC_PATH = Path(
+    os.environ.get("SHEEP_OPENAPI_SPEC", REPO_ROOT.parent / "shared" / "sheepcrm-openapi.yaml")
+)
 
 
 @pytest.fixture(scope="session")
@@ -60,8 +62,16 @@ def isolated_settings(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pyt
     """Each test gets its own config file, an in-memory keyring and no sheep-xl env vars."""
     config = tmp_path_factory.mktemp("config") / "config.toml"
     monkeypatch.setenv("SHEEP_XL_CONFIG", str(config))
-    for name in ("SHEEP_API_KEY", "SHEEP_API_URL", "HTTPS_PROXY", "HTTP_PROXY", "https_proxy",
-                 "http_proxy", "ALL_PROXY", "all_proxy"):
+    for name in (
+        "SHEEP_API_KEY",
+        "SHEEP_API_URL",
+        "HTTPS_PROXY",
+        "HTTP_PROXY",
+        "https_proxy",
+        "http_proxy",
+        "ALL_PROXY",
+        "all_proxy",
+    ):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("NO_PROXY", "127.0.0.1,localhost")
     store = MemoryKeyring()

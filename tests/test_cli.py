@@ -36,15 +36,21 @@ def demo_env(demo, monkeypatch):
         ("x?y=1", "all", [], "Invalid bucket 'x?y=1'"),
         ("", "all", [], "The bucket is empty"),
         ("example", "confirmd", [], "Unknown event state 'confirmd' (did you mean 'confirmed'?)"),
-        ("example", "all", ["--columns", "titel"], "Unknown column 'titel' (did you mean 'title'?)"),
+        (
+            "example",
+            "all",
+            ["--columns", "titel"],
+            "Unknown column 'titel' (did you mean 'title'?)",
+        ),
         ("example", "all", ["--out", "events.pdf"], "must end in .xlsx or .csv"),
         ("example", "all", ["--page-size", "0"], "Invalid page size"),
     ],
 )
-def test_bad_input_exits_2_and_sends_nothing(demo_env, tmp_path, monkeypatch, bucket, state,
-                                              extra, words) -> None:
+def test_bad_input_exits_2_and_sends_nothing(
+    demo_env, tmp_path, monkeypatch, bucket, state, extra, words
+) -> None:
     monkeypatch.chdir(tmp_path)
-    code, out, err = run("events", bucket, state, *extra)
+    code, _out, err = run("events", bucket, state, *extra)
     assert code == 2
     assert words in err
     assert err.count("\n") == 1 and "Traceback" not in err, "one sentence, no traceback"
@@ -54,7 +60,7 @@ def test_bad_input_exits_2_and_sends_nothing(demo_env, tmp_path, monkeypatch, bu
 
 def test_events_to_xlsx_and_csv(demo_env, tmp_path) -> None:
     xlsx, csv_path = tmp_path / "e.xlsx", tmp_path / "e.csv"
-    code, out, err = run("events", "example", "Confirmed", "--out", str(xlsx))
+    code, _out, err = run("events", "example", "Confirmed", "--out", str(xlsx))
     assert code == 0, err
     assert "page 1" in err and "Wrote" in err
     assert xlsx.stat().st_size > 5000
@@ -65,8 +71,16 @@ def test_events_to_xlsx_and_csv(demo_env, tmp_path) -> None:
 
 
 def test_events_csv_to_stdout(demo_env) -> None:
-    code, out, err = run("events", "example", "future", "--out", "-", "--columns",
-                         "title, Start date, start_time, capacity, cancelled", "-q")
+    code, out, err = run(
+        "events",
+        "example",
+        "future",
+        "--out",
+        "-",
+        "--columns",
+        "title, Start date, start_time, capacity, cancelled",
+        "-q",
+    )
     assert code == 0, err
     lines = out.splitlines()
     assert lines[0] == "Title,Start date,Start time,Capacity,Cancelled"
@@ -146,7 +160,7 @@ def test_login_with_a_rejected_key_stores_nothing(demo, monkeypatch, isolated_se
 
 def test_demo_command_writes_events_xlsx(tmp_path, monkeypatch) -> None:
     monkeypatch.chdir(tmp_path)
-    code, out, err = run("demo")
+    code, _out, err = run("demo")
     assert code == 0, err
     assert (tmp_path / "events.xlsx").is_file()
     assert "Wrote" in err
@@ -156,7 +170,10 @@ def test_console_script_runs_as_a_process(tmp_path) -> None:
     """The installed entry point, as a user would run it: the key is not on the command line."""
     result = subprocess.run(
         [sys.executable, "-m", "sheep_xl.cli", "events", "../x", "all"],
-        capture_output=True, text=True, cwd=tmp_path, timeout=60,
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        timeout=60,
     )
     assert result.returncode == 2
     assert result.stderr.startswith("sheep-xl: Invalid bucket")

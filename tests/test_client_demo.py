@@ -40,7 +40,9 @@ def test_paging_with_small_pages_matches_one_big_page(demo_client: SheepClient, 
 
 def test_progress_reports_pages_and_rows(demo_client: SheepClient) -> None:
     seen: list[tuple[int, int]] = []
-    rows = demo_client.events("example", "all", page_size=100, progress=lambda p, r: seen.append((p, r)))
+    rows = demo_client.events(
+        "example", "all", page_size=100, progress=lambda p, r: seen.append((p, r))
+    )
     assert [p for p, _ in seen] == list(range(1, len(seen) + 1))
     assert seen[-1][1] == len(rows)
 
@@ -58,7 +60,9 @@ def test_classifications_are_computed_from_all(demo_client: SheepClient, demo) -
     assert all(counts[n] > 0 for n in CLASSIFICATIONS), counts
     confirmed = demo_client.events("example", "confirmed")
     for row in confirmed:
-        assert not (flag(row, "cancelled") or flag(row, "enquiry") or flag(row, "dates_to_be_confirmed"))
+        assert not (
+            flag(row, "cancelled") or flag(row, "enquiry") or flag(row, "dates_to_be_confirmed")
+        )
     unconfirmed = [r for r in everything if r not in confirmed]
     assert all(
         flag(r, "cancelled") or flag(r, "enquiry") or flag(r, "dates_to_be_confirmed")
@@ -92,7 +96,9 @@ def test_unknown_bucket(demo) -> None:
     assert len(demo.requests) == 1
 
 
-def test_key_comes_from_environment_then_credential_store(demo, monkeypatch, isolated_settings) -> None:
+def test_key_comes_from_environment_then_credential_store(
+    demo, monkeypatch, isolated_settings
+) -> None:
     from sheep_xl.credentials import store_key
 
     with SheepClient(base_url=demo.url) as client:

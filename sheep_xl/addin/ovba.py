@@ -30,6 +30,11 @@ differences from those files:
   algorithm using a fixed seed instead of a random one.
 * ``[Workspace]`` lists every module as a closed window (``0, 0, 0, 0, C``), as Excel does for
   windows that were never opened.
+* Compressed bytes differ from Excel's: Excel's compressor does not always take the longest
+  match, ours does (it reproduces the examples of MS-OVBA 3.2 exactly); both decompress to the
+  same text.
+* ``PROJECT`` ends right after the last ``[Workspace]`` line, as in Excel-saved files; the
+  xlwings add-ins (post-processed by a tool) carry one more empty line.
 * Reference ``libid`` strings are the Windows ones Excel writes (``xlwings.xlam``, used on both
   Windows and Mac, carries exactly these); Office resolves registered references by GUID and
   version, the path is only a hint.
@@ -439,14 +444,18 @@ def prepare_module_source(module: VbaModule, code_page: int = 1252) -> bytes:
     completed in Excel's order with Excel's defaults (``VB_Name``; for class and document modules
     also ``VB_Base``, ``VB_GlobalNameSpace``, ``VB_Creatable``, ``VB_PredeclaredId``,
     ``VB_Exposed``, ``VB_TemplateDerived``, ``VB_Customizable``), keeping any values the source
-    sets and any further attributes after them. Raises ValueError for a character the code page
-    cannot encode or a ``VB_Name`` that differs from the module name.
+    sets and any further attributes after them. A document module named ``ThisWorkbook`` gets the
+    workbook's ``VB_Base``, any other document module a worksheet's; a source that sets
+    ``VB_Base`` itself (a chart sheet, a localised workbook code name) keeps its own. Raises
+    ValueError for a character the code page cannot encode (naming the module, the character and
+    its line) or a ``VB_Name`` that differs from the module name.
     """
     _check_identifier(module.name, "module name")
     if module.kind not in ("standard", "class", "document"):
         raise ValueError(f"module {module.name!r}: unknown kind {module.kind!r}")
     text = module.source.removeprefix("\ufeff")
     text = text.replace("\r\n", "\n").replace("\r", "\n")
+    _encode(text, code_page, f"module {module.name!r}")  # line numbers as the author sees them
     lines = text.split("\n")
     if lines and lines[-1] == "":
         lines.pop()

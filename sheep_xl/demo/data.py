@@ -26,6 +26,7 @@ from __future__ import annotations
 import hashlib
 import random
 import re
+import unicodedata
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import Any
@@ -97,7 +98,8 @@ def _uri(resource_type: str, uid: str) -> str:
 
 
 def _slugify(text: str) -> str:
-    slug = re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")
+    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii")
+    slug = re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-")
     return slug[:80].rstrip("-") or "event"
 
 
@@ -770,7 +772,7 @@ class _Builder:
         plan.fill = self.fill_for(start.date())
         if kind.key == "webinar" and extra_roll < 0.3:
             plan.unlimited = True
-        if ahead > 0 and status_roll < 0.07:
+        if ahead > 0 and status_roll < 0.11:
             plan.status = "Draft"
         elif ahead < -60 and status_roll < 0.008:
             plan.status = "Draft"  # a stale draft nobody deleted
@@ -790,7 +792,7 @@ class _Builder:
                 plan.title = f"Enquiry: {plan.title}"
             plan.ticketed = False
             plan.member_only = False
-        if extra_roll > 0.965:
+        if extra_roll > 0.985:
             plan.extra["record_state"] = "active"
         return plan
 
@@ -1019,6 +1021,7 @@ class _Builder:
                 8,
                 slot=(20, 0, 1, 0),
                 venue=_OUTDOOR[3],
+                capacity=40,
                 description="Meet at the visitor centre car park. "
                 "We finish about 1am, weather permitting.",
                 extra={"record_state": "active"},
@@ -1409,7 +1412,15 @@ class _Builder:
             rng.random()
         rec["controller"] = rng.choice(_STAFF)
         rec["contacts"] = [_uri("person", _stable_uid(f"staff:{rec['controller']}"))]
-        rec["description"] = plan.description or self.description(plan, venue)
+        if plan.description:
+            rec["description"] = plan.description
+        elif kind.key == "room_hire":
+            rec["description"] = (
+                f"Private hire for {rec['booking_organisation']}. "
+                "Room layout, catering and AV as agreed with the events team."
+            )
+        else:
+            rec["description"] = self.description(plan, venue)
         tags = list(kind.tags)
         if venue is not None and venue.region in _BRANCH_NAMES:
             tags.append(_BRANCH_NAMES[venue.region])

@@ -297,6 +297,9 @@ class _Handler(BaseHTTPRequestHandler):
     sys_version = ""
     timeout = 30  # seconds an idle keep-alive connection is kept open
 
+    def version_string(self) -> str:
+        return self.server_version
+
     # -- connection bookkeeping, so that stop() can close keep-alive connections -----------
 
     def setup(self) -> None:
@@ -560,7 +563,11 @@ class DemoServer:
         raise _not_found(f"No event with uid {uid!r} in bucket {bucket!r}")
 
     def rate_limit_headers(self) -> dict[str, str]:
-        """Plausible rate-limit headers: a per-minute window that is counted, never enforced."""
+        """Plausible rate-limit headers: a per-minute window that is counted, never enforced.
+
+        ``x-rate-limit-reset`` is the number of seconds until the window resets (sheepCRM does
+        not document its unit; clients should not rely on it).
+        """
         now = time.time()
         minute = int(now // 60)
         with self._rate_lock:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import os
+import stat
 import tempfile
 from collections.abc import Callable
 from contextlib import contextmanager
@@ -113,6 +114,18 @@ def _csv_formatter(kind: str) -> Callable[[Any], str]:
     return fmt
 
 
+def _copy_mode(target: Path, tmp: Path) -> None:
+    """The new file gets the old file's permissions, or the usual ones for a new file
+    (``mkstemp`` makes private files)."""
+    if target.exists():
+        mode = stat.S_IMODE(target.stat().st_mode)
+    else:
+        umask = os.umask(0)
+        os.umask(umask)
+        mode = 0o666 & ~umask
+    os.chmod(tmp, mode)
+
+
 @contextmanager
 def atomic_path(target: Path):  # type: ignore[no-untyped-def]
     """Yield a temporary path beside ``target``; replace ``target`` only if the block succeeds."""
@@ -125,6 +138,7 @@ def atomic_path(target: Path):  # type: ignore[no-untyped-def]
     tmp = Path(name)
     try:
         yield tmp
+        _copy_mode(target, tmp)
         try:
             os.replace(tmp, target)
         except PermissionError:

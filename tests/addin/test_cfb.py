@@ -52,9 +52,25 @@ def _spec_less(a: str, b: str) -> bool:
 def read_cfb(data: bytes) -> dict[str, bytes]:
     """Parse ``data`` strictly and return {path: bytes} of every stream; assert on any oddity."""
     assert len(data) % 512 == 0
-    (sig, clsid, minor, major, order, sshift, mshift, reserved, n_dir, n_fat, dir_start, txn,
-     cutoff, minifat_start, n_minifat, difat_start, n_difat) = struct.unpack_from(
-        "<8s16sHHHHH6sIIIIIIIII", data, 0)
+    (
+        sig,
+        clsid,
+        minor,
+        major,
+        order,
+        sshift,
+        mshift,
+        reserved,
+        n_dir,
+        n_fat,
+        dir_start,
+        txn,
+        cutoff,
+        minifat_start,
+        n_minifat,
+        difat_start,
+        n_difat,
+    ) = struct.unpack_from("<8s16sHHHHH6sIIIIIIIII", data, 0)
     assert sig == bytes.fromhex("D0CF11E0A1B11AE1")
     assert clsid == bytes(16) and reserved == bytes(6)
     assert (minor, major, order, sshift, mshift) == (0x3E, 3, 0xFFFE, 9, 6)
@@ -95,8 +111,21 @@ def read_cfb(data: bytes) -> dict[str, bytes]:
     entries: list[Entry] = []
     for sid in range(len(raw_dir) // 128):
         chunk = raw_dir[sid * 128 : sid * 128 + 128]
-        (name_raw, name_len, kind, color, left, right, child, e_clsid, state, ctime, mtime,
-         start, size) = struct.unpack("<64sHBBIII16sIQQIQ", chunk)
+        (
+            name_raw,
+            name_len,
+            kind,
+            color,
+            left,
+            right,
+            child,
+            e_clsid,
+            state,
+            ctime,
+            mtime,
+            start,
+            size,
+        ) = struct.unpack("<64sHBBIII16sIQQIQ", chunk)
         assert e_clsid == bytes(16) and state == 0 and ctime == 0 and mtime == 0
         if kind == 0:
             assert chunk[:66] == bytes(66) and (left, right, child) == (NOSTREAM,) * 3
@@ -172,8 +201,9 @@ def read_cfb(data: bytes) -> dict[str, bytes]:
             elif node.size < 4096:
                 sectors = chain(node.start, minifat, mini_used)
                 assert len(sectors) == (node.size + 63) // 64
-                streams[path] = b"".join(
-                    mini_stream[s * 64 : s * 64 + 64] for s in sectors)[: node.size]
+                streams[path] = b"".join(mini_stream[s * 64 : s * 64 + 64] for s in sectors)[
+                    : node.size
+                ]
             else:
                 sectors = chain(node.start, fat, used)
                 assert len(sectors) == (node.size + 511) // 512
