@@ -13,6 +13,7 @@ import logging
 import sys
 import traceback
 from collections.abc import Callable, Sequence
+from pathlib import Path
 from typing import Any, TextIO
 
 from sheep_xl import __version__
@@ -80,6 +81,31 @@ def cmd_events(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         err.write(f"warning: {warning}\n")
     if args.out != "-":
         progress.say(f"Wrote {result.rows:,} events x {result.columns} columns to {args.out}")
+    return EXIT_OK
+
+
+def cmd_refresh(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    from sheep_xl.workbook.refresh import refresh_workbook
+
+    progress = Progress(err, args.quiet)
+
+    def per_query(query: Any) -> Progress:
+        progress.say(f"Refreshing '{query.name}' ({query.bucket}, {query.state})")
+        return progress
+
+    with SheepClient(base_url=args.api_url) as client:
+        result = refresh_workbook(
+            Path(args.workbook), client, args.query or None, progress=per_query
+        )
+    progress.done()
+    for warning in result.warnings:
+        err.write(f"warning: {warning}\n")
+    for item in result.results:
+        progress.say(f"{item.query.name}: {item.rows:,} rows in {item.query.sheet}!{item.ref}")
+    progress.say(
+        f"Refreshed {len(result.results)} quer{'y' if len(result.results) == 1 else 'ies'}"
+        f" in {args.workbook}"
+    )
     return EXIT_OK
 
 
@@ -218,6 +244,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", default="events.xlsx", help="FILE.xlsx, FILE.csv or - (stdout)")
     p.add_argument("--page-size", type=int, default=None, help="events per request (250)")
     p.add_argument("--table", default="Events", help="Excel table name (default Events)")
+
+    p = add("refresh", cmd_refresh, "refresh the stored queries of a workbook in place")
+    p.add_argument("workbook", help="an .xlsx written by sheep-xl (or with a SheepCRM sheet)")
+    p.add_argument("--query", action="append", help="only this query (repeatable)")
 
     p = add("login", cmd_login, "store your API key in the OS credential store")
     p.add_argument("--bucket", help="bucket to check the key against")

@@ -6,6 +6,8 @@ code for the CLI. Messages never contain the API key: the client never formats o
 
 from __future__ import annotations
 
+import copy
+
 EXIT_OK = 0
 EXIT_BAD_INPUT = 2
 EXIT_AUTH = 3
@@ -23,6 +25,13 @@ class SheepError(Exception):
 
     def __str__(self) -> str:
         return self.message
+
+    def in_context(self, context: str) -> SheepError:
+        """The same error (same type and exit code) with a prefix saying where it happened."""
+        clone = copy.copy(self)
+        clone.message = f"{context}: {self.message}"
+        clone.args = (clone.message,)
+        return clone
 
 
 # --- bad input (exit 2): nothing is sent to the server -------------------------------------

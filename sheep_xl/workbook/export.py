@@ -3,12 +3,9 @@
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import io
-import os
-import stat
-import tempfile
 from collections.abc import Callable
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
@@ -16,13 +13,15 @@ from typing import IO, Any
 import pandas as pd
 
 from sheep_xl.api.client import ProgressCallback, SheepClient
-from sheep_xl.exceptions import InputError, WorkbookError
-from sheep_xl.frames.columns import ColumnsArg
+from sheep_xl.exceptions import InputError
+from sheep_xl.frames.columns import ColumnsArg, ColumnSelection
 from sheep_xl.frames.convert import column_specs, frame_warnings
 from sheep_xl.frames.excel_text import is_formula_like
 from sheep_xl.frames.fetch import fetch_events_frame
 from sheep_xl.tables.plan import DEFAULT_TABLE_NAME, plan_table
-from sheep_xl.writers.xlsx_new import SheetSpec, write_workbook
+from sheep_xl.tables.queries import new_query
+from sheep_xl.workbook.files import atomic_path
+from sheep_xl.workbook.report import local_now, write_new_report
 
 STDOUT = "-"
 
@@ -59,6 +58,7 @@ def export_events(
     sheet_title: str = "Events",
     progress: ProgressCallback | None = None,
     stdout: IO[str] | None = None,
+    now: dt.datetime | None = None,
 ) -> ExportResult:
     """Fetch ``bucket``/``state`` and write ``out`` (.xlsx, .csv or '-')."""
     kind = output_kind(out)  # a bad file name is bad input: checked before fetching
@@ -66,15 +66,28 @@ def export_events(
         client, bucket, state, columns, page_size=page_size, progress=progress
     )
     if kind == "xlsx":
+        query = new_query(
+            bucket, state, _columns_text(columns), sheet=sheet_title, table=table_name
+        )
         plan = plan_table(frame, table_name)
         with atomic_path(Path(out)) as tmp:
-            write_workbook(tmp, [SheetSpec(sheet_title, plan)])
+            write_new_report(tmp, [(query, plan)], ran_at=now or local_now())
     elif out == STDOUT:
         write_csv(frame, stdout or io.StringIO())
     else:
         with atomic_path(Path(out)) as tmp, tmp.open("w", encoding="utf-8-sig", newline="") as fh:
             write_csv(frame, fh)
     return ExportResult(out, len(frame), len(frame.columns), frame_warnings(frame))
+
+
+def _columns_text(columns: ColumnsArg) -> str:
+    if columns is None:
+        return "default"
+    if isinstance(columns, str):
+        return columns
+    if isinstance(columns, ColumnSelection):
+        return "all" if columns.is_all else ", ".join(columns.fields)
+    return ", ".join(str(c) for c in columns)
 
 
 def write_csv(frame: pd.DataFrame, fh: IO[str]) -> None:
@@ -112,38 +125,3 @@ def _csv_formatter(kind: str) -> Callable[[Any], str]:
         return "'" + text if is_formula_like(text) else text
 
     return fmt
-
-
-def _copy_mode(target: Path, tmp: Path) -> None:
-    """The new file gets the old file's permissions, or the usual ones for a new file
-    (``mkstemp`` makes private files)."""
-    if target.exists():
-        mode = stat.S_IMODE(target.stat().st_mode)
-    else:
-        umask = os.umask(0)
-        os.umask(umask)
-        mode = 0o666 & ~umask
-    os.chmod(tmp, mode)
-
-
-@contextmanager
-def atomic_path(target: Path):  # type: ignore[no-untyped-def]
-    """Yield a temporary path beside ``target``; replace ``target`` only if the block succeeds."""
-    target = Path(target)
-    directory = target.resolve().parent
-    if not directory.is_dir():
-        raise WorkbookError(f"The folder {directory} does not exist: create it or choose another.")
-    fd, name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=directory)
-    os.close(fd)
-    tmp = Path(name)
-    try:
-        yield tmp
-        _copy_mode(target, tmp)
-        try:
-            os.replace(tmp, target)
-        except PermissionError:
-            raise WorkbookError(
-                f"Cannot replace {target}: it is probably open in Excel; close it and try again."
-            ) from None
-    finally:
-        tmp.unlink(missing_ok=True)

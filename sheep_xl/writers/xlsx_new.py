@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import warnings
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -19,6 +19,7 @@ from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Font
 from openpyxl.styles.numbers import BUILTIN_FORMATS
 from openpyxl.utils import get_column_letter
+from openpyxl.workbook.defined_name import DefinedName
 from openpyxl.worksheet.filters import AutoFilter
 from openpyxl.worksheet.hyperlink import Hyperlink
 from openpyxl.worksheet.table import Table, TableColumn, TableStyleInfo
@@ -58,10 +59,15 @@ def excel_table(plan: TablePlan, ref: str) -> Table:
 
 @dataclass
 class SheetSpec:
-    """One sheet of a new workbook holding one table at A1."""
+    """One sheet of a new workbook holding one table (at A1, or below a few lines of text)."""
 
     title: str
     plan: TablePlan
+    preamble: Sequence[str] = ()  # lines above the table (a title, a help text)
+
+    @property
+    def first_row(self) -> int:
+        return len(self.preamble) + 2 if self.preamble else 1
 
 
 def write_table_sheet(wb: Workbook, spec: SheetSpec) -> Any:
@@ -70,7 +76,15 @@ def write_table_sheet(wb: Workbook, spec: SheetSpec) -> Any:
     ws = wb.create_sheet(spec.title)
     for index, column in enumerate(plan.columns, 1):
         ws.column_dimensions[get_column_letter(index)].width = column.width
-    ws.freeze_panes = "A2"
+    first = spec.first_row
+    ws.freeze_panes = f"A{first + 1}"
+    for number, line in enumerate(spec.preamble):
+        cell = WriteOnlyCell(ws, value=line)
+        cell.data_type = "s"
+        cell.font = Font(bold=True, size=14) if number == 0 else Font(italic=True)
+        ws.append([cell])
+    if spec.preamble:
+        ws.append([])
     header_font = Font(bold=True)
     header = []
     for title in plan.titles:
@@ -84,13 +98,13 @@ def write_table_sheet(wb: Workbook, spec: SheetSpec) -> Any:
         _cell_maker(ws, column.number_format, column.hyperlink, i)
         for i, column in enumerate(plan.columns, 1)
     ]
-    for row_number, row in enumerate(plan.rows, 2):
+    for row_number, row in enumerate(plan.rows, first + 1):
         ws.append([make(value, row_number) for make, value in zip(makers, row, strict=True)])
     if plan.n_cols:
         with warnings.catch_warnings():
             # openpyxl warns that write-only tables need their columns set by hand: they are.
             warnings.filterwarnings("ignore", "In write-only mode", UserWarning)
-            ws.add_table(excel_table(plan, table_ref(plan)))
+            ws.add_table(excel_table(plan, table_ref(plan, first_row=first)))
     return ws
 
 
@@ -123,9 +137,13 @@ def _cell_maker(
     return make
 
 
-def write_workbook(path: Path, sheets: Sequence[SheetSpec]) -> None:
-    """A new workbook with one table sheet per spec (streaming)."""
+def write_workbook(
+    path: Path, sheets: Sequence[SheetSpec], defined_names: Mapping[str, str] | None = None
+) -> None:
+    """A new workbook with one table sheet per spec (streaming), and workbook-level names."""
     wb = Workbook(write_only=True)
     for spec in sheets:
         write_table_sheet(wb, spec)
+    for name, value in (defined_names or {}).items():
+        wb.defined_names[name] = DefinedName(name, attr_text=value)
     wb.save(path)

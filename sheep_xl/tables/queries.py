@@ -1,0 +1,243 @@
+"""Queries stored in a workbook: what to fetch into which table, readable and editable in Excel.
+
+A workbook holds its queries in an Excel table named ``SheepCRM_Queries`` on a sheet called
+``SheepCRM``. A person can read and edit it like any table; there is never a secret in it. Each
+row is one query; the last three columns are written by every refresh:
+
+==================  =========================================================================
+Query               a name for the query (unique)
+Sheet, Table        where the results go (the table is created or refreshed in place)
+Bucket, State       what to fetch: a sheepCRM bucket and a state or classification
+Columns             ``default``, ``all`` or field names/titles separated by commas
+Refresh on open     TRUE to refresh this query when the workbook opens in Excel with the add-in
+Last refreshed      when the query last ran (local time)
+Rows                how many rows it returned
+Status              ``OK`` or the one-sentence error
+==================  =========================================================================
+
+The workbook-level defined name ``SheepCRM_RefreshOnOpen`` (``=TRUE``/``=FALSE``) is the marker the
+add-in looks for when a workbook opens.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from typing import Any
+
+from sheep_xl.api.states import resolve_state
+from sheep_xl.api.validation import validate_bucket
+from sheep_xl.exceptions import SheepError, WorkbookError
+from sheep_xl.frames.catalogue import COUNT, DATETIME, GENERAL
+from sheep_xl.frames.columns import resolve_columns
+from sheep_xl.tables.plan import PlanColumn, TablePlan, validate_table_name
+
+QUERIES_SHEET = "SheepCRM"
+QUERIES_TABLE = "SheepCRM_Queries"
+MARKER_NAME = "SheepCRM_RefreshOnOpen"
+QUERIES_STYLE = "TableStyleLight9"
+
+# (title, kind, width) in sheet order
+QUERY_COLUMNS: tuple[tuple[str, str, float], ...] = (
+    ("Query", "text", 16),
+    ("Sheet", "text", 14),
+    ("Table", "text", 14),
+    ("Bucket", "text", 12),
+    ("State", "text", 11),
+    ("Columns", "text", 30),
+    ("Refresh on open", "bool", 17),
+    ("Last refreshed", "datetime", 17),
+    ("Rows", "number", 8),
+    ("Status", "text", 60),
+)
+QUERY_TITLES = tuple(title for title, _, _ in QUERY_COLUMNS)
+OK = "OK"
+
+
+@dataclass(frozen=True)
+class StoredQuery:
+    name: str
+    sheet: str
+    table: str
+    bucket: str
+    state: str
+    columns: str = "default"
+    refresh_on_open: bool = True
+    last_refreshed: dt.datetime | None = None
+    rows: int | None = None
+    status: str = ""
+
+    def validate(self) -> StoredQuery:
+        """Check the query the way the API call will, so a bad row fails before any request."""
+        where = f"query '{self.name}' on the {QUERIES_SHEET} sheet"
+        try:
+            validate_bucket(self.bucket)
+            resolve_state(self.state)
+            resolve_columns(self.columns or None)
+            validate_table_name(self.table)
+        except SheepError as exc:
+            raise WorkbookError(f"In {where}: {exc}") from None
+        if (
+            not self.sheet.strip()
+            or len(self.sheet) > 31
+            or any(c in self.sheet for c in "[]:*?/\\")
+        ):
+            raise WorkbookError(
+                f"In {where}: the sheet name {self.sheet!r} is not a valid Excel sheet name "
+                "(1 to 31 characters, none of [ ] : * ? / \\)."
+            )
+        return self
+
+    def with_result(self, when: dt.datetime, rows: int | None, status: str) -> StoredQuery:
+        return replace(self, last_refreshed=when, rows=rows, status=status)
+
+
+def new_query(
+    bucket: str,
+    state: str,
+    columns: str | Sequence[str] | None = None,
+    *,
+    sheet: str = "Events",
+    table: str = "Events",
+    name: str | None = None,
+    refresh_on_open: bool = True,
+) -> StoredQuery:
+    if columns is None:
+        columns_text = "default"
+    elif isinstance(columns, str):
+        columns_text = columns
+    else:
+        columns_text = ", ".join(columns)
+    return StoredQuery(
+        name=name or table,
+        sheet=sheet,
+        table=table,
+        bucket=str(bucket),
+        state=str(state),
+        columns=columns_text,
+        refresh_on_open=refresh_on_open,
+    ).validate()
+
+
+def queries_plan(queries: Sequence[StoredQuery]) -> TablePlan:
+    """The ``SheepCRM_Queries`` table as a plan, so every writer stores queries the same way."""
+    formats = {"datetime": DATETIME, "number": COUNT}
+    columns = [
+        PlanColumn(title, "", kind, formats.get(kind, GENERAL), width)
+        for title, kind, width in QUERY_COLUMNS
+    ]
+    rows = [
+        [
+            q.name,
+            q.sheet,
+            q.table,
+            q.bucket,
+            q.state,
+            q.columns or "default",
+            q.refresh_on_open,
+            q.last_refreshed,
+            q.rows,
+            q.status or None,
+        ]
+        for q in queries
+    ]
+    return TablePlan(QUERIES_TABLE, columns, rows, QUERIES_STYLE)
+
+
+def parse_queries(header: Sequence[Any], rows: Sequence[Sequence[Any]]) -> list[StoredQuery]:
+    """Stored queries from the table's header and body values (blank rows are skipped)."""
+    titles = [str(h).strip().lower() if h is not None else "" for h in header]
+    index: dict[str, int] = {}
+    for title in QUERY_TITLES:
+        if title.lower() not in titles:
+            if title in ("Last refreshed", "Rows", "Status", "Refresh on open", "Columns", "Query"):
+                continue  # optional: defaults apply
+            raise WorkbookError(
+                f"The {QUERIES_TABLE} table has no '{title}' column: restore it (columns: "
+                f"{', '.join(QUERY_TITLES)})."
+            )
+        index[title] = titles.index(title.lower())
+
+    def get(row: Sequence[Any], title: str) -> Any:
+        i = index.get(title)
+        return row[i] if i is not None and i < len(row) else None
+
+    queries: list[StoredQuery] = []
+    for number, row in enumerate(rows, 1):
+        if all(v is None or str(v).strip() == "" for v in row):
+            continue
+        table = _text(get(row, "Table"))
+        query = StoredQuery(
+            name=_text(get(row, "Query")) or table or f"Query {number}",
+            sheet=_text(get(row, "Sheet")),
+            table=table,
+            bucket=_text(get(row, "Bucket")),
+            state=_text(get(row, "State")),
+            columns=_text(get(row, "Columns")) or "default",
+            refresh_on_open=_bool(get(row, "Refresh on open"), default=True),
+            last_refreshed=get(row, "Last refreshed")
+            if isinstance(get(row, "Last refreshed"), dt.datetime)
+            else None,
+            rows=_int(get(row, "Rows")),
+            status=_text(get(row, "Status")),
+        )
+        queries.append(query)
+    names = [q.name.lower() for q in queries]
+    duplicates = sorted({n for n in names if names.count(n) > 1})
+    if duplicates:
+        raise WorkbookError(
+            f"Query names must be unique on the {QUERIES_SHEET} sheet, but "
+            f"'{duplicates[0]}' appears more than once: rename one of them."
+        )
+    return queries
+
+
+def _text(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    return str(value).strip()
+
+
+def _bool(value: Any, default: bool) -> bool:
+    if value is None or value == "":
+        return default
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, (int, float)):
+        return value != 0
+    return str(value).strip().lower() in ("true", "yes", "1", "y", "on")
+
+
+def _int(value: Any) -> int | None:
+    if isinstance(value, bool) or value is None:
+        return None
+    if isinstance(value, (int, float)):
+        return int(value)
+    try:
+        return int(float(str(value).replace(",", "")))
+    except ValueError:
+        return None
+
+
+def select_queries(
+    queries: Sequence[StoredQuery], names: Sequence[str] | None
+) -> list[StoredQuery]:
+    """The queries to run: all, or those named (case-insensitive); unknown names are an error."""
+    if not queries:
+        raise WorkbookError(
+            f"This workbook has no stored queries: add one with 'sheep-xl events ... --out', the "
+            f"ribbon's Insert events table, or a row in the {QUERIES_TABLE} table."
+        )
+    if not names:
+        return list(queries)
+    by_name = {q.name.lower(): q for q in queries}
+    unknown = [n for n in names if n.lower() not in by_name]
+    if unknown:
+        raise WorkbookError(
+            f"No stored query named '{unknown[0]}': this workbook has "
+            f"{', '.join(repr(q.name) for q in queries)}."
+        )
+    return [by_name[n.lower()] for n in names]

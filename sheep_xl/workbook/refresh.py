@@ -1,0 +1,125 @@
+"""Refresh the stored queries of a workbook in place, headless, all or nothing.
+
+Every query is fetched before anything is written. Only when all of them succeeded is the
+workbook rewritten, through a temporary file that replaces the original in one step; if any query
+fails the file stays byte-identical and the error names the query.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+
+from sheep_xl.api.client import ProgressCallback, SheepClient
+from sheep_xl.exceptions import SheepError, WorkbookError
+from sheep_xl.frames.convert import frame_warnings
+from sheep_xl.frames.fetch import fetch_events_frame
+from sheep_xl.tables.plan import plan_table
+from sheep_xl.tables.queries import (
+    MARKER_NAME,
+    OK,
+    QUERIES_TABLE,
+    StoredQuery,
+    parse_queries,
+    queries_plan,
+    select_queries,
+)
+from sheep_xl.workbook.files import atomic_path
+from sheep_xl.workbook.report import local_now
+from sheep_xl.writers.ooxml import XlsxPackage
+from sheep_xl.writers.xlsx_refresh import WorkbookEditor
+
+
+@dataclass
+class QueryResult:
+    query: StoredQuery
+    rows: int
+    ref: str
+    warnings: list[str] = field(default_factory=list)
+
+
+@dataclass
+class RefreshResult:
+    path: Path
+    results: list[QueryResult]
+
+    @property
+    def warnings(self) -> list[str]:
+        return [f"{r.query.name}: {w}" for r in self.results for w in r.warnings]
+
+
+def read_queries(path: Path) -> list[StoredQuery]:
+    """The queries stored in a workbook (an empty list when it has none)."""
+    editor = WorkbookEditor(XlsxPackage(path))
+    return _stored_queries(editor)
+
+
+def _stored_queries(editor: WorkbookEditor) -> list[StoredQuery]:
+    if editor.find_table(QUERIES_TABLE) is None:
+        return []
+    header, rows = editor.read_table(QUERIES_TABLE)
+    return parse_queries(header, rows)
+
+
+def refresh_workbook(
+    path: Path,
+    client: SheepClient,
+    query_names: Sequence[str] | None = None,
+    *,
+    progress: Callable[[StoredQuery], ProgressCallback | None] | None = None,
+    now: dt.datetime | None = None,
+) -> RefreshResult:
+    """Fetch every selected stored query, then rewrite their tables in place (atomically)."""
+    path = Path(path)
+    if path.suffix.lower() != ".xlsx":
+        raise WorkbookError(
+            f"Cannot refresh {path.name}: sheep-xl refreshes .xlsx workbooks (save it as .xlsx)."
+        )
+    package = XlsxPackage(path)
+    editor = WorkbookEditor(package)
+    stored = _stored_queries(editor)
+    selected = select_queries(stored, query_names)
+    for query in selected:
+        query.validate()
+        if editor.find_table(query.table) is None:
+            raise WorkbookError(
+                f"Query '{query.name}' fills table '{query.table}', which this workbook does not "
+                "have: create it from Excel with the add-in (SheepCRM > Refresh all) or fix the "
+                "Table column on the SheepCRM sheet."
+            )
+
+    frames: dict[str, pd.DataFrame] = {}
+    for query in selected:  # fetch everything first: a failure changes nothing
+        try:
+            frames[query.name] = fetch_events_frame(
+                client,
+                query.bucket,
+                query.state,
+                query.columns or None,
+                progress=progress(query) if progress else None,
+            )
+        except SheepError as exc:
+            raise exc.in_context(f"Query '{query.name}'") from None
+
+    ran_at = now or local_now()
+    results = []
+    finished: dict[str, StoredQuery] = {}
+    for query in selected:
+        frame = frames[query.name]
+        write = editor.replace_table(plan_table(frame, query.table), query.sheet)
+        results.append(
+            QueryResult(query, len(frame), write.ref, frame_warnings(frame) + write.warnings)
+        )
+        finished[query.name] = query.with_result(ran_at, len(frame), OK)
+    updated = [finished.get(q.name, q) for q in stored]
+    editor.replace_table(queries_plan(updated))
+    if editor.defined_name(MARKER_NAME) is None:
+        editor.set_defined_name(MARKER_NAME, "TRUE")
+    editor.finish(modified=dt.datetime.now(dt.UTC) if now is None else now)
+    with atomic_path(path) as tmp:
+        package.save(tmp)
+    return RefreshResult(path, results)

@@ -1,0 +1,342 @@
+"""Just enough of the Office Open XML package format to edit an ``.xlsx`` surgically.
+
+``XlsxPackage`` holds every part of a workbook in memory; parts we change are parsed with lxml
+and written back, every other part keeps its exact bytes. That is what lets an in-place refresh
+leave charts, pivot tables, shapes, slicers and anything else we do not understand untouched.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import posixpath
+import re
+import zipfile
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from lxml import etree
+
+from sheep_xl.exceptions import WorkbookError
+
+NS_MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
+NS_R = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
+NS_PKG_REL = "http://schemas.openxmlformats.org/package/2006/relationships"
+NS_CT = "http://schemas.openxmlformats.org/package/2006/content-types"
+NS_CHART = "http://schemas.openxmlformats.org/drawingml/2006/chart"
+NS_XM = "http://schemas.microsoft.com/office/excel/2006/main"
+NS_CP = "http://schemas.openxmlformats.org/package/2006/metadata/core-properties"
+NS_DCTERMS = "http://purl.org/dc/terms/"
+
+REL_BASE = "http://schemas.openxmlformats.org/officeDocument/2006/relationships/"
+REL_WORKSHEET = REL_BASE + "worksheet"
+REL_TABLE = REL_BASE + "table"
+REL_HYPERLINK = REL_BASE + "hyperlink"
+REL_CALC_CHAIN = REL_BASE + "calcChain"
+REL_SHARED_STRINGS = REL_BASE + "sharedStrings"
+REL_STYLES = REL_BASE + "styles"
+REL_OFFICE_DOCUMENT = REL_BASE + "officeDocument"
+
+M = f"{{{NS_MAIN}}}"
+R = f"{{{NS_R}}}"
+
+_PARSER = etree.XMLParser(remove_blank_text=False, resolve_entities=False, huge_tree=True)
+
+
+def parse_xml(data: bytes) -> etree._Element:
+    return etree.fromstring(data, _PARSER)
+
+
+def to_xml(root: etree._Element) -> bytes:
+    return etree.tostring(root, xml_declaration=True, encoding="UTF-8", standalone=True)
+
+
+# --- cell references ------------------------------------------------------------------------
+
+_CELL = re.compile(r"\$?([A-Za-z]{1,3})\$?(\d+)")
+
+
+def column_letter(index: int) -> str:
+    """1 -> A, 27 -> AA."""
+    letters = ""
+    while index:
+        index, rest = divmod(index - 1, 26)
+        letters = chr(65 + rest) + letters
+    return letters
+
+
+def column_index(letters: str) -> int:
+    value = 0
+    for char in letters.upper():
+        value = value * 26 + ord(char) - 64
+    return value
+
+
+def parse_cell(ref: str) -> tuple[int, int]:
+    """``"B12"`` -> ``(12, 2)`` (row, column)."""
+    match = _CELL.fullmatch(ref.strip())
+    if not match:
+        raise ValueError(f"not a cell reference: {ref!r}")
+    return int(match.group(2)), column_index(match.group(1))
+
+
+@dataclass(frozen=True)
+class Box:
+    """A rectangular area: rows and columns are 1-based and inclusive."""
+
+    top: int
+    left: int
+    bottom: int
+    right: int
+
+    @classmethod
+    def parse(cls, ref: str) -> Box:
+        first, _, last = ref.partition(":")
+        r1, c1 = parse_cell(first)
+        r2, c2 = parse_cell(last) if last else (r1, c1)
+        return cls(min(r1, r2), min(c1, c2), max(r1, r2), max(c1, c2))
+
+    @property
+    def ref(self) -> str:
+        first = f"{column_letter(self.left)}{self.top}"
+        last = f"{column_letter(self.right)}{self.bottom}"
+        return first if first == last else f"{first}:{last}"
+
+    def contains(self, row: int, col: int) -> bool:
+        return self.top <= row <= self.bottom and self.left <= col <= self.right
+
+    @property
+    def width(self) -> int:
+        return self.right - self.left + 1
+
+
+# --- Excel serial dates ---------------------------------------------------------------------
+
+EPOCH_1900 = dt.datetime(1899, 12, 30)
+EPOCH_1904 = dt.datetime(1904, 1, 1)
+
+
+def to_serial(value: dt.date | dt.datetime | dt.time, date1904: bool = False) -> float:
+    if isinstance(value, dt.time):
+        return (
+            value.hour * 3600 + value.minute * 60 + value.second + value.microsecond / 1e6
+        ) / 86400
+    if not isinstance(value, dt.datetime):
+        value = dt.datetime(value.year, value.month, value.day)
+    delta = value.replace(tzinfo=None) - (EPOCH_1904 if date1904 else EPOCH_1900)
+    return delta.days + (delta.seconds + delta.microseconds / 1e6) / 86400
+
+
+def from_serial(serial: float, date1904: bool = False) -> dt.datetime:
+    base = EPOCH_1904 if date1904 else EPOCH_1900
+    return base + dt.timedelta(days=serial)
+
+
+# --- the package ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Relationship:
+    id: str
+    type: str
+    target: str  # as written in the rels part
+    external: bool
+    part: str  # resolved part name for internal targets ("" for external)
+
+
+class XlsxPackage:
+    """All parts of an ``.xlsx``; edited parts are replaced, the rest keep their bytes."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = Path(path)
+        try:
+            with zipfile.ZipFile(self.path) as zf:
+                self._infos = {i.filename: i for i in zf.infolist()}
+                self._data = {name: zf.read(name) for name in self._infos}
+        except (zipfile.BadZipFile, KeyError) as exc:
+            raise WorkbookError(
+                f"{self.path.name} is not a readable .xlsx workbook ({exc}): check the file."
+            ) from None
+        except FileNotFoundError:
+            raise WorkbookError(f"{self.path} does not exist: check the path.") from None
+        self._order = list(self._infos)
+        self._trees: dict[str, etree._Element] = {}
+        self._dirty: set[str] = set()
+        if "[Content_Types].xml" not in self._data:
+            raise WorkbookError(f"{self.path.name} is not an Office Open XML workbook.")
+
+    # parts ----------------------------------------------------------------------------------
+
+    def has(self, part: str) -> bool:
+        return part in self._data
+
+    def parts(self) -> list[str]:
+        return list(self._order)
+
+    def read(self, part: str) -> bytes:
+        if part in self._dirty:
+            return to_xml(self._trees[part])
+        return self._data[part]
+
+    def xml(self, part: str) -> etree._Element:
+        """The parsed part, for reading; call ``edit`` (or ``mark_changed``) to save changes."""
+        if part not in self._trees:
+            self._trees[part] = parse_xml(self._data[part])
+        return self._trees[part]
+
+    def edit(self, part: str) -> etree._Element:
+        """The parsed part; it will be saved. Parts never edited keep their exact bytes."""
+        tree = self.xml(part)
+        self._dirty.add(part)
+        return tree
+
+    def mark_changed(self, part: str) -> None:
+        self._dirty.add(part)
+
+    @property
+    def changed_parts(self) -> set[str]:
+        return set(self._dirty)
+
+    def write(self, part: str, data: bytes) -> None:
+        self._trees.pop(part, None)
+        self._dirty.discard(part)
+        if part not in self._data:
+            self._order.append(part)
+        self._data[part] = data
+
+    def delete(self, part: str) -> None:
+        self._trees.pop(part, None)
+        self._dirty.discard(part)
+        self._data.pop(part, None)
+        if part in self._order:
+            self._order.remove(part)
+
+    def save(self, path: Path, *, date_time: tuple[int, ...] | None = None) -> None:
+        """Write every part, in the original order, with stable timestamps."""
+        with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zf:
+            for name in self._order:
+                info = self._infos.get(name)
+                stamp = date_time or (info.date_time if info else (1980, 1, 1, 0, 0, 0))
+                zinfo = zipfile.ZipInfo(name, date_time=stamp)  # type: ignore[arg-type]
+                zinfo.compress_type = zipfile.ZIP_DEFLATED
+                zinfo.external_attr = info.external_attr if info else 0o600 << 16
+                zf.writestr(zinfo, self.read(name))
+
+    # relationships --------------------------------------------------------------------------
+
+    @staticmethod
+    def rels_part(part: str) -> str:
+        folder, name = posixpath.split(part)
+        return posixpath.join(folder, "_rels", name + ".rels")
+
+    def relationships(self, part: str) -> list[Relationship]:
+        rels_name = self.rels_part(part)
+        if not self.has(rels_name):
+            return []
+        folder = posixpath.dirname(part)
+        out = []
+        for rel in self.xml(rels_name):
+            external = rel.get("TargetMode") == "External"
+            target = rel.get("Target", "")
+            if external:
+                resolved = ""
+            elif target.startswith("/"):
+                resolved = target.lstrip("/")
+            else:
+                resolved = posixpath.normpath(posixpath.join(folder, target))
+            out.append(
+                Relationship(rel.get("Id", ""), rel.get("Type", ""), target, external, resolved)
+            )
+        return out
+
+    def rels_root(self, part: str) -> etree._Element:
+        name = self.rels_part(part)
+        if not self.has(name):
+            self.write(
+                name,
+                to_xml(etree.Element(f"{{{NS_PKG_REL}}}Relationships", nsmap={None: NS_PKG_REL})),
+            )
+        return self.edit(name)
+
+    def add_relationship(
+        self, part: str, rel_type: str, target: str, external: bool, prefix: str = "rId"
+    ) -> str:
+        root = self.rels_root(part)
+        used = {r.get("Id") for r in root}
+        n = len(used) + 1
+        while f"{prefix}{n}" in used:
+            n += 1
+        rel_id = f"{prefix}{n}"
+        attrs = {"Id": rel_id, "Type": rel_type, "Target": target}
+        if external:
+            attrs["TargetMode"] = "External"
+        etree.SubElement(root, f"{{{NS_PKG_REL}}}Relationship", attrs)
+        return rel_id
+
+    def remove_relationships(self, part: str, ids: set[str]) -> None:
+        if not ids:
+            return
+        root = self.rels_root(part)
+        for rel in list(root):
+            if rel.get("Id") in ids:
+                root.remove(rel)
+
+    def content_types(self) -> etree._Element:
+        return self.edit("[Content_Types].xml")
+
+    def remove_override(self, part: str) -> None:
+        root = self.content_types()
+        for node in list(root):
+            if node.get("PartName") == "/" + part:
+                root.remove(node)
+
+    # workbook -------------------------------------------------------------------------------
+
+    @property
+    def workbook_part(self) -> str:
+        for rel in self.relationships(""):
+            if rel.type == REL_OFFICE_DOCUMENT:
+                return rel.part
+        return "xl/workbook.xml"
+
+    def sheets(self) -> Iterator[tuple[str, str]]:
+        """(sheet name, worksheet part) in workbook order (chart sheets are skipped)."""
+        rels = {r.id: r for r in self.relationships(self.workbook_part)}
+        for sheet in self.xml(self.workbook_part).iter(f"{M}sheet"):
+            rel = rels.get(sheet.get(f"{R}id", ""))
+            if rel is not None and rel.type == REL_WORKSHEET:
+                yield sheet.get("name", ""), rel.part
+
+    @property
+    def date1904(self) -> bool:
+        pr = self.xml(self.workbook_part).find(f"{M}workbookPr")
+        return pr is not None and pr.get("date1904") in ("1", "true")
+
+    def related_part(self, part: str, rel_type: str) -> str | None:
+        for rel in self.relationships(part):
+            if rel.type == rel_type and not rel.external:
+                return rel.part
+        return None
+
+    def shared_strings(self) -> list[str]:
+        part = self.related_part(self.workbook_part, REL_SHARED_STRINGS)
+        if part is None or not self.has(part):
+            return []
+        return [_rich_text(si) for si in self.xml(part).iter(f"{M}si")]
+
+
+def _rich_text(node: Any) -> str:
+    """Text of an ``si``/``is`` element: plain ``t`` or the runs of rich text (no phonetics)."""
+    texts = []
+    for child in node:
+        if child.tag == f"{M}t":
+            texts.append(child.text or "")
+        elif child.tag == f"{M}r":
+            t = child.find(f"{M}t")
+            texts.append(t.text or "" if t is not None else "")
+    return "".join(texts)
+
+
+def cell_text(node: Any) -> str:
+    return _rich_text(node)

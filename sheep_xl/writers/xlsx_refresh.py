@@ -1,0 +1,900 @@
+"""Refresh Excel tables in place inside an existing ``.xlsx``, touching nothing else.
+
+For each table the plan replaces the header and body cells, resizes the table under the same name
+and keeps what a report builder hung on it working:
+
+* formulas with structured references (``Events[Event type]``) need nothing: the table keeps its
+  name and column titles; calculated columns are filled down to the new last row;
+* charts, defined names, conditional formatting and data validation that cover whole table
+  columns are stretched or shrunk with the table (as Excel does when a table resizes); chart
+  caches are dropped so Excel and LibreOffice redraw from the cells;
+* pivot caches are marked to refresh when the file is opened, and the workbook asks for a full
+  recalculation on load (the stale ``calcChain`` part is removed, Excel rebuilds it).
+
+Every part we do not edit keeps its exact bytes. The caller writes the package to a temporary
+file and replaces the original only when everything succeeded.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+from xml.sax.saxutils import escape
+
+from lxml import etree
+
+from sheep_xl.exceptions import WorkbookError
+from sheep_xl.frames.excel_text import clean_text
+from sheep_xl.tables.plan import TablePlan
+from sheep_xl.writers.ooxml import (
+    NS_CHART,
+    NS_DCTERMS,
+    NS_MAIN,
+    NS_XM,
+    REL_BASE,
+    REL_CALC_CHAIN,
+    REL_HYPERLINK,
+    REL_TABLE,
+    Box,
+    M,
+    R,
+    XlsxPackage,
+    cell_text,
+    column_letter,
+    from_serial,
+    parse_cell,
+    parse_xml,
+    to_serial,
+)
+from sheep_xl.writers.xlsx_styles import StyleSheet
+
+REL_PIVOT_CACHE = REL_BASE + "pivotCacheDefinition"
+
+# CT_Worksheet's child order: where to insert an element the sheet does not have yet.
+WORKSHEET_ORDER = (
+    "sheetPr",
+    "dimension",
+    "sheetViews",
+    "sheetFormatPr",
+    "cols",
+    "sheetData",
+    "sheetCalcPr",
+    "sheetProtection",
+    "protectedRanges",
+    "scenarios",
+    "autoFilter",
+    "sortState",
+    "dataConsolidate",
+    "customSheetViews",
+    "mergeCells",
+    "phoneticPr",
+    "conditionalFormatting",
+    "dataValidations",
+    "hyperlinks",
+    "printOptions",
+    "pageMargins",
+    "pageSetup",
+    "headerFooter",
+    "rowBreaks",
+    "colBreaks",
+    "customProperties",
+    "cellWatches",
+    "ignoredErrors",
+    "smartTags",
+    "drawing",
+    "legacyDrawing",
+    "legacyDrawingHF",
+    "drawingHF",
+    "picture",
+    "oleObjects",
+    "controls",
+    "webPublishItems",
+    "tableParts",
+    "extLst",
+)
+WORKBOOK_ORDER = (
+    "fileVersion",
+    "fileSharing",
+    "workbookPr",
+    "workbookProtection",
+    "bookViews",
+    "sheets",
+    "functionGroups",
+    "externalReferences",
+    "definedNames",
+    "calcPr",
+    "oleSize",
+    "customWorkbookViews",
+    "pivotCaches",
+    "smartTagPr",
+    "smartTagTypes",
+    "webPublishing",
+    "fileRecoveryPr",
+    "webPublishObjects",
+    "extLst",
+)
+
+_SHEET_REF = re.compile(
+    r"(?P<sheet>'(?:[^']|'')+'|[A-Za-z_\u00a0-\uffff][\w.\u00a0-\uffff]*)!"
+    r"(?P<first>\$?[A-Za-z]{1,3}\$?\d+)(?::(?P<last>\$?[A-Za-z]{1,3}\$?\d+))?"
+)
+_REF_PART = re.compile(r"(\$?)([A-Za-z]{1,3})(\$?)(\d+)")
+
+
+def insert_in_order(parent: etree._Element, child: etree._Element, order: Sequence[str]) -> None:
+    """Insert ``child`` after the last sibling that comes before it in the schema's order."""
+    name = etree.QName(child).localname
+    position = order.index(name)
+    later = set(order[position + 1 :])
+    for index, sibling in enumerate(parent):
+        if etree.QName(sibling).localname in later:
+            parent.insert(index, child)
+            return
+    parent.append(child)
+
+
+@dataclass
+class TableInfo:
+    name: str
+    sheet_name: str
+    sheet_part: str
+    table_part: str
+    box: Box
+    header_rows: int
+    totals_rows: int
+
+    @property
+    def body_top(self) -> int:
+        return self.box.top + self.header_rows
+
+    @property
+    def body_bottom(self) -> int:
+        return self.box.bottom - self.totals_rows
+
+
+@dataclass
+class _Move:
+    """How a table's columns and last row changed, for references that follow the table."""
+
+    sheet_name: str
+    old: TableInfo
+    new_bottom: int  # new last row of the whole table (totals included)
+    column_map: dict[int, int]  # old absolute column -> new absolute column
+    new_right: int
+
+    def map_box(self, box: Box) -> Box | None:
+        """The new area for an area tied to whole table columns, else None (leave it)."""
+        old = self.old
+        if not (old.box.left <= box.left and box.right <= old.box.right):
+            return None
+        if box.top not in (old.box.top, old.body_top) or box.bottom not in (
+            old.body_bottom,
+            old.box.bottom,
+        ):
+            return None
+        if box.top == box.bottom and box.top == old.box.top:
+            return None  # the header row alone does not move
+        left, right = self.column_map.get(box.left), self.column_map.get(box.right)
+        if left is None or right is None or right < left:
+            return None
+        new_body_bottom = self.new_bottom - old.totals_rows
+        bottom = self.new_bottom if box.bottom == old.box.bottom else new_body_bottom
+        return Box(box.top, left, bottom, right)
+
+
+@dataclass
+class TableWrite:
+    """What a refresh did to one table (for status and tests)."""
+
+    table: str
+    sheet: str
+    ref: str
+    rows: int
+    warnings: list[str] = field(default_factory=list)
+
+
+class WorkbookEditor:
+    """Edits tables, names and dependents of one workbook package."""
+
+    def __init__(self, package: XlsxPackage) -> None:
+        self.package = package
+        self.styles = StyleSheet(package)
+        self.date1904 = package.date1904
+        self._shared: list[str] | None = None
+        self._moves: list[_Move] = []
+        self._changed_sheets: set[str] = set()
+
+    # --- finding and reading tables ---------------------------------------------------------
+
+    def tables(self) -> list[TableInfo]:
+        found = []
+        for sheet_name, sheet_part in self.package.sheets():
+            for rel in self.package.relationships(sheet_part):
+                if rel.type != REL_TABLE or not self.package.has(rel.part):
+                    continue
+                root = self.package.xml(rel.part)
+                found.append(
+                    TableInfo(
+                        name=root.get("displayName") or root.get("name", ""),
+                        sheet_name=sheet_name,
+                        sheet_part=sheet_part,
+                        table_part=rel.part,
+                        box=Box.parse(root.get("ref", "A1")),
+                        header_rows=int(root.get("headerRowCount", "1")),
+                        totals_rows=int(root.get("totalsRowCount", "0")),
+                    )
+                )
+        return found
+
+    def find_table(self, name: str) -> TableInfo | None:
+        for info in self.tables():
+            if info.name.lower() == name.lower():
+                return info
+        return None
+
+    def shared_strings(self) -> list[str]:
+        if self._shared is None:
+            self._shared = self.package.shared_strings()
+        return self._shared
+
+    def read_box(self, sheet_part: str, box: Box) -> list[list[Any]]:
+        """Cell values of an area: str, float, bool, datetime (date-formatted numbers) or None."""
+        grid: list[list[Any]] = [[None] * box.width for _ in range(box.bottom - box.top + 1)]
+        sheet_data = self.package.xml(sheet_part).find(f"{M}sheetData")
+        if sheet_data is None:
+            return grid
+        for row_number, row in _rows_with_numbers(sheet_data):
+            if not box.top <= row_number <= box.bottom:
+                continue
+            for col, cell in _cells_with_columns(row):
+                if box.left <= col <= box.right:
+                    grid[row_number - box.top][col - box.left] = self._cell_value(cell)
+        return grid
+
+    def read_table(self, name: str) -> tuple[list[Any], list[list[Any]]]:
+        info = self.find_table(name)
+        if info is None:
+            raise WorkbookError(f"The workbook has no table named '{name}'.")
+        grid = self.read_box(info.sheet_part, info.box)
+        header = grid[0] if info.header_rows else []
+        body = grid[info.header_rows : len(grid) - info.totals_rows]
+        return header, body
+
+    def _cell_value(self, cell: etree._Element) -> Any:
+        kind = cell.get("t", "n")
+        v = cell.find(f"{M}v")
+        text = v.text if v is not None else None
+        if kind == "inlineStr":
+            node = cell.find(f"{M}is")
+            return cell_text(node) if node is not None else None
+        if text is None:
+            return None
+        if kind == "s":
+            strings = self.shared_strings()
+            index = int(text)
+            return strings[index] if 0 <= index < len(strings) else None
+        if kind in ("str", "e"):
+            return text
+        if kind == "b":
+            return text.strip() in ("1", "true")
+        if kind == "d":
+            return dt.datetime.fromisoformat(text)
+        number = float(text)
+        if self.styles.is_date(int(cell.get("s", "0"))):
+            return from_serial(number, self.date1904)
+        return number
+
+    # --- replacing a table ------------------------------------------------------------------
+
+    def replace_table(self, plan: TablePlan, sheet_name: str | None = None) -> TableWrite:
+        info = self.find_table(plan.name)
+        if info is None:
+            raise WorkbookError(
+                f"The workbook has no table named '{plan.name}'"
+                f"{' on sheet ' + repr(sheet_name) if sheet_name else ''}: restore it, or let "
+                "the Excel add-in create it (Refresh on the SheepCRM ribbon)."
+            )
+        if info.header_rows != 1:
+            raise WorkbookError(
+                f"Table '{info.name}' has its header row turned off: turn it back on (Table "
+                "Design > Header Row) so sheep-xl can match columns by title."
+            )
+        table_root = self.package.edit(info.table_part)
+        columns_node = table_root.find(f"{M}tableColumns")
+        old_columns = [] if columns_node is None else columns_node.findall(f"{M}tableColumn")
+        layout = _column_layout(old_columns, plan)
+        warnings = list(layout.warnings)
+
+        n_body = max(plan.n_rows, 1)  # an Excel table always has at least one body row
+        new_right = info.box.left + len(layout.titles) - 1
+        new_body_bottom = info.box.top + n_body
+        new_bottom = new_body_bottom + info.totals_rows
+        new_box = Box(info.box.top, info.box.left, new_bottom, new_right)
+        self._check_room(info, new_box)
+
+        sheet_root = self.package.edit(info.sheet_part)
+        sheet_data = sheet_root.find(f"{M}sheetData")
+        if sheet_data is None:
+            sheet_data = etree.Element(f"{M}sheetData")
+            insert_in_order(sheet_root, sheet_data, WORKSHEET_ORDER)
+
+        old_styles = self._column_styles(sheet_data, info, old_columns, info.body_top)
+        layout.header_styles = self._column_styles(sheet_data, info, old_columns, info.box.top)
+        totals_cells = self._take_totals_row(sheet_data, info, old_columns)
+        clear = Box(
+            info.box.top,
+            info.box.left,
+            max(info.box.bottom, new_bottom),
+            max(info.box.right, new_right),
+        )
+        _clear_area(sheet_data, clear)
+
+        styles = self._new_column_styles(plan, layout, old_styles)
+        rows_xml, links = self._render_rows(plan, layout, info, styles)
+        _merge_rows(sheet_data, rows_xml, info.box.top)
+        if totals_cells:
+            _put_cells(sheet_data, new_bottom, totals_cells, layout.old_to_new_column(info))
+        self._replace_hyperlinks(info, sheet_root, clear, links)
+        _update_dimension(sheet_root, sheet_data, new_box)
+
+        _update_table_xml(table_root, new_box, info, layout)
+        move = _Move(info.sheet_name, info, new_bottom, layout.old_to_new_column(info), new_right)
+        self._moves.append(move)
+        self._changed_sheets.add(info.sheet_name)
+        self._move_sheet_ranges(sheet_root, move)
+        return TableWrite(info.name, info.sheet_name, new_box.ref, plan.n_rows, warnings)
+
+    def _check_room(self, info: TableInfo, new_box: Box) -> None:
+        """The area a table grows into must be empty: nothing of the user's is overwritten."""
+        for other in self.tables():
+            if other.table_part == info.table_part or other.sheet_part != info.sheet_part:
+                continue
+            if _overlaps(other.box, new_box):
+                raise WorkbookError(
+                    f"Table '{info.name}' needs {new_box.ref} on sheet '{info.sheet_name}', but "
+                    f"table '{other.name}' is in the way: move one of them."
+                )
+        sheet_root = self.package.xml(info.sheet_part)
+        merges = sheet_root.find(f"{M}mergeCells")
+        if merges is not None:
+            for merge in merges:
+                if _overlaps(Box.parse(merge.get("ref", "A1")), new_box):
+                    raise WorkbookError(
+                        f"Table '{info.name}' needs {new_box.ref} on sheet '{info.sheet_name}', "
+                        f"but merged cells {merge.get('ref')} are in the way: unmerge or move them."
+                    )
+        sheet_data = sheet_root.find(f"{M}sheetData")
+        if sheet_data is None:
+            return
+        for row_number, row in _rows_with_numbers(sheet_data):
+            if not new_box.top <= row_number <= new_box.bottom:
+                continue
+            for col, cell in _cells_with_columns(row):
+                outside_old = not info.box.contains(row_number, col)
+                if new_box.contains(row_number, col) and outside_old and _has_content(cell):
+                    raise WorkbookError(
+                        f"Table '{info.name}' needs to grow to {new_box.ref} on sheet "
+                        f"'{info.sheet_name}', but {column_letter(col)}{row_number} holds "
+                        "data: move what is below or beside the table and refresh again."
+                    )
+
+    def _column_styles(
+        self,
+        sheet_data: etree._Element,
+        info: TableInfo,
+        old_columns: list[etree._Element],
+        row_wanted: int,
+    ) -> dict[str, int]:
+        """Style index of each existing column's cell in one row, by column title."""
+        styles: dict[str, int] = {}
+        for row_number, row in _rows_with_numbers(sheet_data):
+            if row_number != row_wanted:
+                continue
+            for col, cell in _cells_with_columns(row):
+                index = col - info.box.left
+                if 0 <= index < len(old_columns) and cell.get("s"):
+                    styles[old_columns[index].get("name", "")] = int(cell.get("s", "0"))
+        return styles
+
+    def _take_totals_row(
+        self, sheet_data: etree._Element, info: TableInfo, old_columns: list[etree._Element]
+    ) -> list[tuple[int, etree._Element]]:
+        if not info.totals_rows:
+            return []
+        taken = []
+        for row_number, row in _rows_with_numbers(sheet_data):
+            if row_number != info.box.bottom:
+                continue
+            for col, cell in _cells_with_columns(row):
+                if info.box.left <= col <= info.box.right:
+                    row.remove(cell)
+                    taken.append((col, cell))
+        return taken
+
+    def _new_column_styles(
+        self, plan: TablePlan, layout: _Layout, old_styles: dict[str, int]
+    ) -> list[int]:
+        """Per final column: keep a user's own compatible number format, else the plan's."""
+        by_title = {c.title: c for c in plan.columns}
+        styles = []
+        for title in layout.titles:
+            column = by_title.get(title)
+            old = old_styles.get(title)
+            if column is None:
+                styles.append(old or 0)
+                continue
+            wanted = self.styles.xf_for(column.number_format, column.hyperlink)
+            if (
+                old is not None
+                and old != wanted
+                and _compatible(self.styles.number_format(old), column.kind)
+            ):
+                styles.append(old)
+            else:
+                styles.append(wanted)
+        return styles
+
+    def _render_rows(
+        self, plan: TablePlan, layout: _Layout, info: TableInfo, styles: list[int]
+    ) -> tuple[list[str], list[tuple[str, str]]]:
+        """XML text of the header and body rows, and (cell, url) hyperlinks."""
+        left = info.box.left
+        letters = [column_letter(left + i) for i in range(len(layout.titles))]
+        header_style = layout.header_styles
+        header = "".join(
+            _text_cell(f"{letters[i]}{info.box.top}", title, header_style.get(title, 0))
+            for i, title in enumerate(layout.titles)
+        )
+        rows = [f'<row r="{info.box.top}">{header}</row>']
+        sources = layout.sources  # per final column: plan column index, or a formula
+        kinds = [plan.columns[s].kind if isinstance(s, int) else "" for s in sources]
+        links: list[tuple[str, str]] = []
+        plan_rows = plan.rows or [[None] * plan.n_cols]
+        for offset, values in enumerate(plan_rows):
+            row_number = info.body_top + offset
+            parts = []
+            for i, source in enumerate(sources):
+                ref = f"{letters[i]}{row_number}"
+                if isinstance(source, str):
+                    parts.append(f'<c r="{ref}" s="{styles[i]}"><f>{escape(source)}</f></c>')
+                    continue
+                if source is None:
+                    parts.append(f'<c r="{ref}" s="{styles[i]}"/>' if styles[i] else "")
+                    continue
+                value = values[source] if plan.rows else None
+                parts.append(self._value_cell(ref, value, kinds[i], styles[i]))
+                if (
+                    plan.columns[source].hyperlink
+                    and isinstance(value, str)
+                    and value.startswith(("http://", "https://", "mailto:"))
+                ):
+                    links.append((ref, value))
+            rows.append(f'<row r="{row_number}">{"".join(parts)}</row>')
+        return rows, links
+
+    def _value_cell(self, ref: str, value: Any, kind: str, style: int) -> str:
+        s = f' s="{style}"' if style else ""
+        if value is None:
+            return f'<c r="{ref}"{s}/>' if style else ""
+        if isinstance(value, bool):
+            return f'<c r="{ref}"{s} t="b"><v>{int(value)}</v></c>'
+        if isinstance(value, (dt.date, dt.time)):
+            return f'<c r="{ref}"{s}><v>{_number(to_serial(value, self.date1904))}</v></c>'
+        if isinstance(value, (int, float)):
+            if isinstance(value, float) and not math.isfinite(value):
+                return f'<c r="{ref}"{s}/>' if style else ""
+            return f'<c r="{ref}"{s}><v>{_number(value)}</v></c>'
+        return _text_cell(ref, str(value), style)
+
+    def _replace_hyperlinks(
+        self, info: TableInfo, sheet_root: etree._Element, area: Box, links: list[tuple[str, str]]
+    ) -> None:
+        package = self.package
+        node = sheet_root.find(f"{M}hyperlinks")
+        removed: set[str] = set()
+        kept_ids: set[str] = set()
+        if node is not None:
+            for link in list(node):
+                top_left = Box.parse(link.get("ref", "A1"))
+                if area.contains(top_left.top, top_left.left):
+                    node.remove(link)
+                    if link.get(f"{R}id"):
+                        removed.add(link.get(f"{R}id", ""))
+                elif link.get(f"{R}id"):
+                    kept_ids.add(link.get(f"{R}id", ""))
+        package.remove_relationships(info.sheet_part, removed - kept_ids)
+        if not links:
+            if node is not None and len(node) == 0:
+                sheet_root.remove(node)
+            return
+        if node is None:
+            node = etree.Element(f"{M}hyperlinks")
+            insert_in_order(sheet_root, node, WORKSHEET_ORDER)
+        rels = package.rels_root(info.sheet_part)
+        used = {r.get("Id") for r in rels}
+        counter = 0
+        rel_tag = f"{{{rels.nsmap.get(None)}}}Relationship"
+        for ref, url in links:
+            counter += 1
+            while f"rIdL{counter}" in used:
+                counter += 1
+            rel_id = f"rIdL{counter}"
+            etree.SubElement(
+                rels, rel_tag, Id=rel_id, Type=REL_HYPERLINK, Target=url, TargetMode="External"
+            )
+            etree.SubElement(node, f"{M}hyperlink", {"ref": ref, f"{R}id": rel_id})
+
+    def _move_sheet_ranges(self, sheet_root: etree._Element, move: _Move) -> None:
+        """Conditional formatting and data validation over whole table columns follow the table."""
+        for tag in ("conditionalFormatting", "dataValidations/dataValidation"):
+            for node in sheet_root.iterfind("/".join(f"{M}{t}" for t in tag.split("/"))):
+                node.set("sqref", _move_sqref(node.get("sqref", ""), move))
+        for node in sheet_root.iter(f"{{{NS_XM}}}sqref"):
+            node.text = _move_sqref(node.text or "", move)
+
+    # --- workbook-level -----------------------------------------------------------------------
+
+    def set_defined_name(self, name: str, value: str) -> None:
+        workbook = self.package.edit(self.package.workbook_part)
+        names = workbook.find(f"{M}definedNames")
+        if names is None:
+            names = etree.Element(f"{M}definedNames")
+            insert_in_order(workbook, names, WORKBOOK_ORDER)
+        for node in names.findall(f"{M}definedName"):
+            if node.get("name", "").lower() == name.lower() and node.get("localSheetId") is None:
+                node.text = value
+                return
+        node = etree.SubElement(names, f"{M}definedName", name=name)
+        node.text = value
+
+    def defined_name(self, name: str) -> str | None:
+        names = self.package.xml(self.package.workbook_part).find(f"{M}definedNames")
+        if names is None:
+            return None
+        for node in names.findall(f"{M}definedName"):
+            if node.get("name", "").lower() == name.lower() and node.get("localSheetId") is None:
+                return node.text
+        return None
+
+    def finish(self, modified: dt.datetime | None = None) -> None:
+        """Follow-ups after all tables changed: names, charts, pivots, recalculation, metadata."""
+        package = self.package
+        workbook = package.edit(package.workbook_part)
+        names = workbook.find(f"{M}definedNames")
+        if names is not None:
+            for node in names.findall(f"{M}definedName"):
+                node.text = self._move_formula(node.text or "")
+        for part in package.parts():
+            if part.startswith("xl/charts/chart") and part.endswith(".xml"):
+                self._refresh_chart(part)
+        for rel in package.relationships(package.workbook_part):
+            if rel.type == REL_PIVOT_CACHE and package.has(rel.part):
+                self._refresh_pivot_cache(rel.part)
+        calc = workbook.find(f"{M}calcPr")
+        if calc is None:
+            calc = etree.Element(f"{M}calcPr")
+            insert_in_order(workbook, calc, WORKBOOK_ORDER)
+        calc.set("fullCalcOnLoad", "1")
+        self._drop_calc_chain()
+        if modified is not None and package.has("docProps/core.xml"):
+            node = package.edit("docProps/core.xml").find(f"{{{NS_DCTERMS}}}modified")
+            if node is not None:
+                node.text = modified.replace(microsecond=0).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+    def _move_formula(self, text: str) -> str:
+        if not self._moves:
+            return text
+
+        def replace(match: re.Match[str]) -> str:
+            sheet = match.group("sheet")
+            plain = sheet[1:-1].replace("''", "'") if sheet.startswith("'") else sheet
+            first, last = match.group("first"), match.group("last") or match.group("first")
+            for move in self._moves:
+                if move.sheet_name.lower() != plain.lower():
+                    continue
+                moved = move.map_box(Box.parse(f"{first}:{last}"))
+                if moved is not None:
+                    return f"{sheet}!{_with_dollars(first, last, moved, bool(match.group('last')))}"
+            return match.group(0)
+
+        return _outside_strings(text, lambda chunk: _SHEET_REF.sub(replace, chunk))
+
+    def _refresh_chart(self, part: str) -> None:
+        root = self.package.xml(part)
+        touched = False
+        for formula in root.iter(f"{{{NS_CHART}}}f"):
+            new = self._move_formula(formula.text or "")
+            if new != formula.text:
+                formula.text = new
+                touched = True
+        for tag in ("numCache", "strCache", "multiLvlStrCache"):
+            for cache in list(root.iter(f"{{{NS_CHART}}}{tag}")):
+                parent = cache.getparent()
+                if parent is not None and parent.find(f"{{{NS_CHART}}}f") is not None:
+                    parent.remove(cache)  # Excel and LibreOffice redraw from the cells
+                    touched = True
+        if touched:
+            self.package.mark_changed(part)
+
+    def _refresh_pivot_cache(self, part: str) -> None:
+        root = self.package.edit(part)
+        root.set("refreshOnLoad", "1")
+        source = root.find(f"{M}cacheSource/{M}worksheetSource")
+        if source is not None and source.get("ref") and source.get("sheet"):
+            sheet = source.get("sheet", "")
+            quoted = "'" + sheet.replace("'", "''") + "'"
+            moved = self._move_formula(f"{quoted}!{source.get('ref')}")
+            source.set("ref", moved.split("!", 1)[1].replace("$", ""))
+
+    def _drop_calc_chain(self) -> None:
+        package = self.package
+        for rel in package.relationships(package.workbook_part):
+            if rel.type == REL_CALC_CHAIN:
+                package.remove_relationships(package.workbook_part, {rel.id})
+                package.delete(rel.part)
+                package.remove_override(rel.part)
+
+
+# --- column layout ----------------------------------------------------------------------------
+
+
+@dataclass
+class _Layout:
+    titles: list[str]
+    sources: list[int | str | None]  # plan column index, calculated formula, or None (cleared)
+    old_positions: dict[str, int]  # title -> old column offset
+    header_styles: dict[str, int]
+    ids: list[int | None]  # existing tableColumn id per final column
+    calculated: dict[str, etree._Element]  # title -> calculatedColumnFormula node
+    warnings: list[str]
+
+    def old_to_new_column(self, info: TableInfo) -> dict[int, int]:
+        mapping = {}
+        for new_offset, title in enumerate(self.titles):
+            old_offset = self.old_positions.get(title)
+            if old_offset is not None:
+                mapping[info.box.left + old_offset] = info.box.left + new_offset
+        return mapping
+
+
+def _column_layout(old_columns: list[etree._Element], plan: TablePlan) -> _Layout:
+    """Final column order: the existing order when the same data columns come back (so columns
+    a person added with a formula stay where they are), else the plan's order then theirs."""
+    plan_titles = plan.titles
+    plan_index = {t: i for i, t in enumerate(plan_titles)}
+    old_titles = [c.get("name", "") for c in old_columns]
+    calculated = {}
+    for column in old_columns:
+        formula = column.find(f"{M}calculatedColumnFormula")
+        if formula is not None and column.get("name", "") not in plan_index:
+            calculated[column.get("name", "")] = formula
+    old_data = [t for t in old_titles if t not in calculated]
+    extra = [t for t in old_data if t not in plan_index]
+    warnings = []
+    if extra:
+        warnings.append(
+            f"Column(s) {', '.join(repr(t) for t in extra)} are not from sheepCRM and have no "
+            "formula, so their cells were cleared: give them a formula to keep them filled."
+        )
+    if [t for t in old_data if t in plan_index] == plan_titles:
+        titles = old_titles
+    else:
+        titles = plan_titles + [t for t in old_titles if t in calculated or t in extra]
+    sources: list[int | str | None] = []
+    for title in titles:
+        if title in plan_index:
+            sources.append(plan_index[title])
+        elif title in calculated:
+            sources.append(calculated[title].text or "")
+        else:
+            sources.append(None)
+    old_positions = {t: i for i, t in enumerate(old_titles)}
+    ids: list[int | None] = []
+    for title in titles:
+        pos = old_positions.get(title)
+        ids.append(int(old_columns[pos].get("id", "0")) if pos is not None else None)
+    return _Layout(titles, sources, old_positions, {}, ids, calculated, warnings)
+
+
+def _update_table_xml(root: etree._Element, box: Box, info: TableInfo, layout: _Layout) -> None:
+    root.set("ref", box.ref)
+    auto_filter = root.find(f"{M}autoFilter")
+    filter_box = Box(box.top, box.left, box.bottom - info.totals_rows, box.right)
+    if auto_filter is not None:
+        auto_filter.set("ref", filter_box.ref)
+        for column in list(auto_filter.findall(f"{M}filterColumn")):
+            if int(column.get("colId", "0")) >= len(layout.titles):
+                auto_filter.remove(column)
+    sort_state = root.find(f"{M}sortState")
+    if sort_state is not None:
+        root.remove(sort_state)  # rows come back in the API's order: the old sort is stale
+    columns = root.find(f"{M}tableColumns")
+    if columns is None:
+        columns = etree.SubElement(root, f"{M}tableColumns")
+    old = {c.get("name", ""): c for c in columns.findall(f"{M}tableColumn")}
+    next_id = max([0, *[i for i in layout.ids if i is not None]]) + 1
+    new_nodes = []
+    for title, column_id in zip(layout.titles, layout.ids, strict=True):
+        node = old.get(title)
+        if node is None:
+            node = etree.Element(f"{M}tableColumn", id=str(next_id), name=title)
+            next_id += 1
+        elif column_id is None:
+            node.set("id", str(next_id))
+            next_id += 1
+        new_nodes.append(node)
+    columns[:] = new_nodes
+    columns.set("count", str(len(new_nodes)))
+
+
+# --- sheetData helpers ------------------------------------------------------------------------
+
+
+def _rows_with_numbers(sheet_data: etree._Element):  # type: ignore[no-untyped-def]
+    previous = 0
+    for row in sheet_data.iterchildren(f"{M}row"):
+        number = int(row.get("r") or previous + 1)
+        previous = number
+        yield number, row
+
+
+def _cells_with_columns(row: etree._Element):  # type: ignore[no-untyped-def]
+    previous = 0
+    for cell in row.iterchildren(f"{M}c"):
+        ref = cell.get("r")
+        col = parse_cell(ref)[1] if ref else previous + 1
+        previous = col
+        yield col, cell
+
+
+def _has_content(cell: etree._Element) -> bool:
+    return any(child.tag in (f"{M}v", f"{M}f", f"{M}is") for child in cell)
+
+
+def _overlaps(a: Box, b: Box) -> bool:
+    return not (a.right < b.left or b.right < a.left or a.bottom < b.top or b.bottom < a.top)
+
+
+def _clear_area(sheet_data: etree._Element, area: Box) -> None:
+    """Remove every cell in ``area``; rows left empty without formatting of their own go too."""
+    for row_number, row in list(_rows_with_numbers(sheet_data)):
+        if not area.top <= row_number <= area.bottom:
+            continue
+        for col, cell in list(_cells_with_columns(row)):
+            if area.left <= col <= area.right:
+                row.remove(cell)
+        row.set("r", str(row_number))
+        if "spans" in row.attrib:
+            del row.attrib["spans"]
+        if len(row) == 0 and not any(
+            row.get(a) for a in ("customHeight", "customFormat", "hidden", "outlineLevel")
+        ):
+            sheet_data.remove(row)
+
+
+def _merge_rows(sheet_data: etree._Element, rows_xml: list[str], first_row: int) -> None:
+    """Put the new rows' cells into sheetData, merging with rows that keep other cells."""
+    fragment = parse_xml(f'<sheetData xmlns="{NS_MAIN}">{"".join(rows_xml)}</sheetData>'.encode())
+    existing = {number: row for number, row in _rows_with_numbers(sheet_data)}
+    for new_row in list(fragment):
+        number = int(new_row.get("r", "0"))
+        old_row = existing.get(number)
+        if old_row is None:
+            existing[number] = new_row
+            continue
+        _insert_cells(old_row, list(new_row))
+    sheet_data[:] = [existing[n] for n in sorted(existing)]
+
+
+def _insert_cells(row: etree._Element, cells: list[etree._Element]) -> None:
+    """Insert cells into a row, keeping the row's cells in column order."""
+    if not cells:
+        return
+    first_col = parse_cell(cells[0].get("r", "A1"))[1]
+    position = 0
+    for index, (col, _cell) in enumerate(_cells_with_columns(row)):
+        if col < first_col:
+            position = index + 1
+    for offset, cell in enumerate(cells):
+        row.insert(position + offset, cell)
+
+
+def _put_cells(
+    sheet_data: etree._Element,
+    row_number: int,
+    cells: list[tuple[int, etree._Element]],
+    column_map: dict[int, int],
+) -> None:
+    placed = []
+    for col, cell in cells:
+        new_col = column_map.get(col)
+        if new_col is None:
+            continue
+        cell.set("r", f"{column_letter(new_col)}{row_number}")
+        placed.append((new_col, cell))
+    placed.sort(key=lambda item: item[0])
+    xml = "".join(etree.tostring(c, encoding="unicode") for _, c in placed)
+    _merge_rows(sheet_data, [f'<row r="{row_number}">{_strip_ns(xml)}</row>'], row_number)
+
+
+def _strip_ns(xml: str) -> str:
+    return xml.replace(f' xmlns="{NS_MAIN}"', "")
+
+
+def _update_dimension(sheet_root: etree._Element, sheet_data: etree._Element, box: Box) -> None:
+    node = sheet_root.find(f"{M}dimension")
+    if node is None:
+        return
+    old = Box.parse(node.get("ref", "A1"))
+    last_row = box.bottom
+    rows = sheet_data.findall(f"{M}row")
+    if rows:
+        last_row = max(last_row, int(rows[-1].get("r", str(box.bottom))))
+    dim = Box(min(old.top, box.top), min(old.left, box.left), last_row, max(old.right, box.right))
+    node.set("ref", dim.ref)
+
+
+# --- values ---------------------------------------------------------------------------------
+
+
+def _number(value: float) -> str:
+    if isinstance(value, int) or (
+        isinstance(value, float) and value.is_integer() and abs(value) < 1e15
+    ):
+        return str(int(value))
+    return repr(float(value))
+
+
+def _text_cell(ref: str, text: str, style: int) -> str:
+    text, _, _ = clean_text(text)
+    s = f' s="{style}"' if style else ""
+    space = ' xml:space="preserve"' if text != text.strip() or "\n" in text else ""
+    return f'<c r="{ref}"{s} t="inlineStr"><is><t{space}>{escape(text)}</t></is></c>'
+
+
+def _compatible(code: str, kind: str) -> bool:
+    """Whether a user's number format suits a column's kind, so a refresh keeps it."""
+    from openpyxl.styles.numbers import is_date_format
+
+    if code in ("General", "@"):
+        return False
+    if kind in ("date", "datetime", "time"):
+        return is_date_format(code)
+    if kind == "number":
+        return not is_date_format(code)
+    return False
+
+
+# --- references -----------------------------------------------------------------------------
+
+
+def _move_sqref(sqref: str, move: _Move) -> str:
+    areas = []
+    for area in sqref.split():
+        moved = move.map_box(Box.parse(area))
+        areas.append(moved.ref if moved is not None else area)
+    return " ".join(areas)
+
+
+def _with_dollars(first: str, last: str, box: Box, was_area: bool) -> str:
+    """Write ``box`` in the same absolute/relative style as the reference it replaces."""
+
+    def part(template: str, row: int, col: int) -> str:
+        m = _REF_PART.fullmatch(template)
+        col_dollar, row_dollar = (m.group(1), m.group(3)) if m else ("", "")
+        return f"{col_dollar}{column_letter(col)}{row_dollar}{row}"
+
+    start = part(first, box.top, box.left)
+    if not was_area and box.top == box.bottom and box.left == box.right:
+        return start
+    return f"{start}:{part(last, box.bottom, box.right)}"
+
+
+def _outside_strings(text: str, apply: Callable[[str], str]) -> str:
+    """Apply ``apply`` to the parts of a formula outside "string literals"."""
+    chunks = re.split(r'("(?:[^"]|"")*")', text)
+    return "".join(chunk if chunk.startswith('"') else apply(chunk) for chunk in chunks)
