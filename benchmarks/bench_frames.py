@@ -27,7 +27,7 @@ def make_pages(n: int) -> list[bytes]:
         record = dict(base[i % len(base)])
         record["uid"] = f"{i:024x}"
         records.append(record)
-    return [json.dumps({"bookings": records[i:i + PAGE]}).encode() for i in range(0, n, PAGE)]
+    return [json.dumps({"bookings": records[i : i + PAGE]}).encode() for i in range(0, n, PAGE)]
 
 
 def run(pages: list[bytes], columns: str | None) -> float:

@@ -87,12 +87,14 @@ def test_types_read_back_with_calamine(written) -> None:
     assert row["Start date"] == dt.date(2026, 3, 4)
     assert row["Start time"] == dt.time(9, 30)
     assert row["Start"] == dt.datetime(2026, 3, 4, 9, 30)
-    assert row["Cancelled"] is False and dict(zip(header, second))["Cancelled"] is True
+    assert (
+        row["Cancelled"] is False and dict(zip(header, second, strict=False))["Cancelled"] is True
+    )
     assert row["Capacity"] == 250 and row["Minimum ticket price"] == 12.5
     assert row["Tags"] == "a; b" and row["User interface"] == '{"can_delete":true}'
     assert row["Description"] == "=not a formula"
-    assert dict(zip(header, second))["Title"] == "-Minus talk"
-    assert dict(zip(header, second))["Description"] == "  padded  "
+    assert dict(zip(header, second, strict=False))["Title"] == "-Minus talk"
+    assert dict(zip(header, second, strict=False))["Description"] == "  padded  "
     assert all(v == "" for v in third[1:]), "missing values are empty cells"
 
 

@@ -11,10 +11,10 @@ import datetime as dt
 import posixpath
 import re
 import zipfile
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 from lxml import etree
 
@@ -117,17 +117,6 @@ EPOCH_1900 = dt.datetime(1899, 12, 30)
 EPOCH_1904 = dt.datetime(1904, 1, 1)
 
 
-def to_serial(value: dt.date | dt.datetime | dt.time, date1904: bool = False) -> float:
-    if isinstance(value, dt.time):
-        return (
-            value.hour * 3600 + value.minute * 60 + value.second + value.microsecond / 1e6
-        ) / 86400
-    if not isinstance(value, dt.datetime):
-        value = dt.datetime(value.year, value.month, value.day)
-    delta = value.replace(tzinfo=None) - (EPOCH_1904 if date1904 else EPOCH_1900)
-    return delta.days + (delta.seconds + delta.microseconds / 1e6) / 86400
-
-
 def from_serial(serial: float, date1904: bool = False) -> dt.datetime:
     base = EPOCH_1904 if date1904 else EPOCH_1900
     return base + dt.timedelta(days=serial)
@@ -148,10 +137,10 @@ class Relationship:
 class XlsxPackage:
     """All parts of an ``.xlsx``; edited parts are replaced, the rest keep their bytes."""
 
-    def __init__(self, path: Path) -> None:
-        self.path = Path(path)
+    def __init__(self, source: Path | str | BinaryIO) -> None:
+        self.path = Path(source) if isinstance(source, (str, Path)) else Path("workbook.xlsx")
         try:
-            with zipfile.ZipFile(self.path) as zf:
+            with zipfile.ZipFile(source) as zf:
                 self._infos = {i.filename: i for i in zf.infolist()}
                 self._data = {name: zf.read(name) for name in self._infos}
         except (zipfile.BadZipFile, KeyError) as exc:
@@ -212,16 +201,29 @@ class XlsxPackage:
         if part in self._order:
             self._order.remove(part)
 
-    def save(self, path: Path, *, date_time: tuple[int, ...] | None = None) -> None:
-        """Write every part, in the original order, with stable timestamps."""
+    def save(
+        self,
+        path: Path | str | BinaryIO,
+        *,
+        date_time: tuple[int, int, int, int, int, int] | None = None,
+        streams: Mapping[str, Iterable[bytes]] | None = None,
+    ) -> None:
+        """Write every part in the original order with stable timestamps; ``streams`` gives
+        parts whose content is produced chunk by chunk (written without holding it whole)."""
+        streams = streams or {}
         with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zf:
             for name in self._order:
                 info = self._infos.get(name)
                 stamp = date_time or (info.date_time if info else (1980, 1, 1, 0, 0, 0))
-                zinfo = zipfile.ZipInfo(name, date_time=stamp)  # type: ignore[arg-type]
+                zinfo = zipfile.ZipInfo(name, date_time=stamp)
                 zinfo.compress_type = zipfile.ZIP_DEFLATED
                 zinfo.external_attr = info.external_attr if info else 0o600 << 16
-                zf.writestr(zinfo, self.read(name))
+                if name in streams:
+                    with zf.open(zinfo, "w", force_zip64=True) as fh:
+                        for chunk in streams[name]:
+                            fh.write(chunk)
+                else:
+                    zf.writestr(zinfo, self.read(name))
 
     # relationships --------------------------------------------------------------------------
 

@@ -18,17 +18,14 @@ file and replaces the original only when everything succeeded.
 from __future__ import annotations
 
 import datetime as dt
-import math
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
-from xml.sax.saxutils import escape
 
 from lxml import etree
 
 from sheep_xl.exceptions import WorkbookError
-from sheep_xl.frames.excel_text import clean_text
 from sheep_xl.tables.plan import TablePlan
 from sheep_xl.writers.ooxml import (
     NS_CHART,
@@ -48,7 +45,14 @@ from sheep_xl.writers.ooxml import (
     from_serial,
     parse_cell,
     parse_xml,
-    to_serial,
+)
+from sheep_xl.writers.sheet_xml import (
+    Renderer,
+    formula_renderer,
+    hyperlinks,
+    render_rows,
+    renderer_for,
+    text_cell,
 )
 from sheep_xl.writers.xlsx_styles import StyleSheet
 
@@ -443,52 +447,35 @@ class WorkbookEditor:
     ) -> tuple[list[str], list[tuple[str, str]]]:
         """XML text of the header and body rows, and (cell, url) hyperlinks."""
         left = info.box.left
-        letters = [column_letter(left + i) for i in range(len(layout.titles))]
-        header_style = layout.header_styles
         header = "".join(
-            _text_cell(f"{letters[i]}{info.box.top}", title, header_style.get(title, 0))
+            text_cell(
+                f"{column_letter(left + i)}{info.box.top}",
+                title,
+                layout.header_styles.get(title, 0),
+            )
             for i, title in enumerate(layout.titles)
         )
+        renderers: list[Renderer] = []
+        sources: list[int | None] = []
+        for i, source in enumerate(layout.sources):
+            if isinstance(source, str):
+                renderers.append(formula_renderer(source, styles[i]))
+                sources.append(None)
+            elif source is None:
+                renderers.append(renderer_for("text", styles[i]))
+                sources.append(None)
+            else:
+                renderers.append(renderer_for(plan.columns[source].kind, styles[i], self.date1904))
+                sources.append(source)
+        body = plan.rows or [[None] * plan.n_cols]
         rows = [f'<row r="{info.box.top}">{header}</row>']
-        sources = layout.sources  # per final column: plan column index, or a formula
-        kinds = [plan.columns[s].kind if isinstance(s, int) else "" for s in sources]
-        links: list[tuple[str, str]] = []
-        plan_rows = plan.rows or [[None] * plan.n_cols]
-        for offset, values in enumerate(plan_rows):
-            row_number = info.body_top + offset
-            parts = []
-            for i, source in enumerate(sources):
-                ref = f"{letters[i]}{row_number}"
-                if isinstance(source, str):
-                    parts.append(f'<c r="{ref}" s="{styles[i]}"><f>{escape(source)}</f></c>')
-                    continue
-                if source is None:
-                    parts.append(f'<c r="{ref}" s="{styles[i]}"/>' if styles[i] else "")
-                    continue
-                value = values[source] if plan.rows else None
-                parts.append(self._value_cell(ref, value, kinds[i], styles[i]))
-                if (
-                    plan.columns[source].hyperlink
-                    and isinstance(value, str)
-                    and value.startswith(("http://", "https://", "mailto:"))
-                ):
-                    links.append((ref, value))
-            rows.append(f'<row r="{row_number}">{"".join(parts)}</row>')
-        return rows, links
-
-    def _value_cell(self, ref: str, value: Any, kind: str, style: int) -> str:
-        s = f' s="{style}"' if style else ""
-        if value is None:
-            return f'<c r="{ref}"{s}/>' if style else ""
-        if isinstance(value, bool):
-            return f'<c r="{ref}"{s} t="b"><v>{int(value)}</v></c>'
-        if isinstance(value, (dt.date, dt.time)):
-            return f'<c r="{ref}"{s}><v>{_number(to_serial(value, self.date1904))}</v></c>'
-        if isinstance(value, (int, float)):
-            if isinstance(value, float) and not math.isfinite(value):
-                return f'<c r="{ref}"{s}/>' if style else ""
-            return f'<c r="{ref}"{s}><v>{_number(value)}</v></c>'
-        return _text_cell(ref, str(value), style)
+        rows.extend(render_rows(body, sources, renderers, info.body_top, left))
+        link_columns = [
+            (source, left + i)
+            for i, source in enumerate(sources)
+            if source is not None and plan.columns[source].hyperlink
+        ]
+        return rows, hyperlinks(plan.rows, link_columns, info.body_top)
 
     def _replace_hyperlinks(
         self, info: TableInfo, sheet_root: etree._Element, area: Box, links: list[tuple[str, str]]
@@ -839,21 +826,6 @@ def _update_dimension(sheet_root: etree._Element, sheet_data: etree._Element, bo
 
 
 # --- values ---------------------------------------------------------------------------------
-
-
-def _number(value: float) -> str:
-    if isinstance(value, int) or (
-        isinstance(value, float) and value.is_integer() and abs(value) < 1e15
-    ):
-        return str(int(value))
-    return repr(float(value))
-
-
-def _text_cell(ref: str, text: str, style: int) -> str:
-    text, _, _ = clean_text(text)
-    s = f' s="{style}"' if style else ""
-    space = ' xml:space="preserve"' if text != text.strip() or "\n" in text else ""
-    return f'<c r="{ref}"{s} t="inlineStr"><is><t{space}>{escape(text)}</t></is></c>'
 
 
 def _compatible(code: str, kind: str) -> bool:

@@ -1,0 +1,136 @@
+"""Worksheet cells as SpreadsheetML text, rendered fast from a table plan's values.
+
+Both headless writers use this: the new-workbook writer streams the rows into the file, the
+in-place refresher parses them into the existing sheet. One renderer per column is chosen once
+from the column's kind, so the per-cell work is a single string format.
+
+* text is an inline string (``t="inlineStr"``): never a formula, whatever it starts with;
+* dates, date-times and times are serial numbers with the column's date/time style;
+* ``None`` is a real empty cell (only its style is written, so the column looks uniform).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from collections.abc import Callable, Iterator, Sequence
+from typing import Any
+from xml.sax.saxutils import escape
+
+from sheep_xl.frames.excel_text import clean_text
+from sheep_xl.writers.ooxml import EPOCH_1900, EPOCH_1904, column_letter
+
+Renderer = Callable[[Any, str], str]  # (value, cell reference) -> "<c .../>"
+LINK_PREFIXES = ("http://", "https://", "mailto:")
+
+
+def _empty(style: int) -> Callable[[str], str]:
+    if style:
+        return lambda ref: f'<c r="{ref}" s="{style}"/>'
+    return lambda ref: ""
+
+
+def text_cell(ref: str, text: str, style: int = 0) -> str:
+    text, _, _ = clean_text(text)
+    s = f' s="{style}"' if style else ""
+    space = ' xml:space="preserve"' if text != text.strip() or "\n" in text else ""
+    return f'<c r="{ref}"{s} t="inlineStr"><is><t{space}>{escape(text)}</t></is></c>'
+
+
+def number_text(value: float) -> str:
+    if isinstance(value, int):
+        return str(value)
+    if value.is_integer() and abs(value) < 1e15:
+        return str(int(value))
+    return repr(value)
+
+
+def serial(value: dt.date | dt.datetime | dt.time, date1904: bool = False) -> float:
+    """Excel's serial number for a date, date-time (naive wall clock) or time of day."""
+    if isinstance(value, dt.datetime):
+        delta = value.replace(tzinfo=None) - (EPOCH_1904 if date1904 else EPOCH_1900)
+        return delta.days + (delta.seconds + delta.microseconds / 1e6) / 86400
+    if isinstance(value, dt.date):
+        return (value - (EPOCH_1904 if date1904 else EPOCH_1900).date()).days
+    return (value.hour * 3600 + value.minute * 60 + value.second + value.microsecond / 1e6) / 86400
+
+
+def renderer_for(kind: str, style: int, date1904: bool = False) -> Renderer:
+    """The function that renders one column's cells."""
+    empty = _empty(style)
+    s = f' s="{style}"' if style else ""
+
+    def generic(value: Any, ref: str) -> str:
+        if value is None:
+            return empty(ref)
+        if isinstance(value, bool):
+            return f'<c r="{ref}"{s} t="b"><v>{int(value)}</v></c>'
+        if isinstance(value, (dt.date, dt.time)):
+            return f'<c r="{ref}"{s}><v>{number_text(serial(value, date1904))}</v></c>'
+        if isinstance(value, (int, float)):
+            if not math.isfinite(value):
+                return empty(ref)
+            return f'<c r="{ref}"{s}><v>{number_text(value)}</v></c>'
+        return text_cell(ref, str(value), style)
+
+    if kind in ("date", "datetime", "time"):
+
+        def when(value: Any, ref: str) -> str:
+            if value is None:
+                return empty(ref)
+            if isinstance(value, (dt.date, dt.time)):
+                return f'<c r="{ref}"{s}><v>{number_text(serial(value, date1904))}</v></c>'
+            return generic(value, ref)
+
+        return when
+    if kind in ("text", "url", "uri", "list", "map", "object"):
+
+        def text(value: Any, ref: str) -> str:
+            if value is None:
+                return empty(ref)
+            if isinstance(value, str):
+                return text_cell(ref, value, style)
+            return generic(value, ref)
+
+        return text
+    return generic
+
+
+def formula_renderer(formula: str, style: int) -> Renderer:
+    s = f' s="{style}"' if style else ""
+    body = escape(formula)
+    return lambda _value, ref: f'<c r="{ref}"{s}><f>{body}</f></c>'
+
+
+def render_rows(
+    rows: Sequence[Sequence[Any]],
+    sources: Sequence[int | None],
+    renderers: Sequence[Renderer],
+    first_row: int,
+    first_col: int,
+) -> Iterator[str]:
+    """``<row>`` elements for ``rows``; ``sources[i]`` picks the value of final column ``i``
+    (an index into the row, or None for columns whose renderer ignores the value)."""
+    letters = [column_letter(first_col + i) for i in range(len(renderers))]
+    columns = list(zip(letters, sources, renderers, strict=True))
+    for offset, values in enumerate(rows):
+        number = first_row + offset
+        cells = "".join(
+            render(values[source] if source is not None else None, f"{letter}{number}")
+            for letter, source, render in columns
+        )
+        yield f'<row r="{number}">{cells}</row>'
+
+
+def hyperlinks(
+    rows: Sequence[Sequence[Any]], link_columns: Sequence[tuple[int, int]], first_row: int
+) -> list[tuple[str, str]]:
+    """(cell reference, url) for every real link; ``link_columns`` is (source index, column)."""
+    links = []
+    for source, col in link_columns:
+        letter = column_letter(col)
+        for offset, values in enumerate(rows):
+            value = values[source]
+            if isinstance(value, str) and value.startswith(LINK_PREFIXES):
+                links.append((f"{letter}{first_row + offset}", value))
+    return links
