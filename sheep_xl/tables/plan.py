@@ -171,3 +171,17 @@ def _width(title: str, kind: str, values: list[Cell]) -> float:
         text = f"{value:,.2f}" if isinstance(value, float) else str(value)
         longest = max(longest, len(text))
     return float(min(_MAX_WIDTH, max(_MIN_WIDTH, header, longest + 2)))
+
+
+def keeps_user_format(code: str | None, kind: str) -> bool:
+    """Whether a number format a person gave a column suits the column's kind, so a refresh
+    keeps it (e.g. ``dd mmm yyyy`` on a date column) instead of the plan's default."""
+    from openpyxl.styles.numbers import is_date_format
+
+    if not code or code in ("General", "@"):
+        return False
+    if kind in ("date", "datetime", "time"):
+        return is_date_format(code)
+    if kind == "number":
+        return not is_date_format(code)
+    return False

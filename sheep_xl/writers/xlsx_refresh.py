@@ -26,7 +26,7 @@ from typing import Any
 from lxml import etree
 
 from sheep_xl.exceptions import WorkbookError
-from sheep_xl.tables.plan import TablePlan
+from sheep_xl.tables.plan import TablePlan, keeps_user_format
 from sheep_xl.writers.ooxml import (
     NS_CHART,
     NS_DCTERMS,
@@ -435,7 +435,7 @@ class WorkbookEditor:
             if (
                 old is not None
                 and old != wanted
-                and _compatible(self.styles.number_format(old), column.kind)
+                and keeps_user_format(self.styles.number_format(old), column.kind)
             ):
                 styles.append(old)
             else:
@@ -823,22 +823,6 @@ def _update_dimension(sheet_root: etree._Element, sheet_data: etree._Element, bo
         last_row = max(last_row, int(rows[-1].get("r", str(box.bottom))))
     dim = Box(min(old.top, box.top), min(old.left, box.left), last_row, max(old.right, box.right))
     node.set("ref", dim.ref)
-
-
-# --- values ---------------------------------------------------------------------------------
-
-
-def _compatible(code: str, kind: str) -> bool:
-    """Whether a user's number format suits a column's kind, so a refresh keeps it."""
-    from openpyxl.styles.numbers import is_date_format
-
-    if code in ("General", "@"):
-        return False
-    if kind in ("date", "datetime", "time"):
-        return is_date_format(code)
-    if kind == "number":
-        return not is_date_format(code)
-    return False
 
 
 # --- references -----------------------------------------------------------------------------

@@ -1,0 +1,97 @@
+"""Refresh and insert stored queries in a workbook open in Excel (through xlwings).
+
+Unlike the headless refresh, each query stands alone: a query whose fetch fails keeps its
+previous table untouched and records the error sentence as its status, the others go ahead.
+Excel's status bar shows progress and is given back at the end.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import xlwings as xw
+
+from sheep_xl.api.client import SheepClient
+from sheep_xl.exceptions import SheepError
+from sheep_xl.frames.fetch import fetch_events_frame
+from sheep_xl.tables.plan import plan_table
+from sheep_xl.tables.queries import OK, StoredQuery, select_queries
+from sheep_xl.workbook.report import local_now
+from sheep_xl.writers.live import (
+    StatusBar,
+    find_table,
+    read_queries,
+    set_refresh_on_open,
+    write_queries,
+    write_table,
+)
+
+
+@dataclass
+class Outcome:
+    query: StoredQuery
+    ok: bool
+    message: str  # "OK" or the error sentence
+
+
+def refresh_book(
+    book: xw.Book,
+    client: SheepClient,
+    *,
+    query_names: Sequence[str] | None = None,
+    sheet_name: str | None = None,
+    now: dt.datetime | None = None,
+) -> list[Outcome]:
+    """Refresh the workbook's stored queries (all, the named ones, or those of one sheet)."""
+    status = StatusBar(book)
+    stored = read_queries(book)
+    if sheet_name is not None:
+        selected = [q for q in stored if _query_sheet(book, q).lower() == sheet_name.lower()]
+    else:
+        selected = select_queries(stored, query_names)
+    ran_at = now or local_now()
+    outcomes: list[Outcome] = []
+    updated: dict[str, StoredQuery] = {}
+    try:
+        for query in selected:
+            try:
+                query.validate()
+                frame = fetch_events_frame(
+                    client,
+                    query.bucket,
+                    query.state,
+                    query.columns or None,
+                    progress=status.fetch_progress(query.name),
+                )
+                write_table(book, query.sheet, plan_table(frame, query.table), status=status)
+            except SheepError as exc:
+                updated[query.name] = query.with_result(ran_at, query.rows, str(exc))
+                outcomes.append(Outcome(query, False, str(exc)))
+                continue
+            updated[query.name] = query.with_result(ran_at, len(frame), OK)
+            outcomes.append(Outcome(query, True, OK))
+        if selected:
+            write_queries(book, [updated.get(q.name, q) for q in stored], status)
+    finally:
+        status.clear()
+    return outcomes
+
+
+def insert_query(
+    book: xw.Book, client: SheepClient, query: StoredQuery, now: dt.datetime | None = None
+) -> Outcome:
+    """Add a query (and its sheet and table) to the workbook and fill it."""
+    query.validate()
+    stored = [q for q in read_queries(book) if q.name.lower() != query.name.lower()]
+    write_queries(book, [*stored, query])
+    set_refresh_on_open(book, True)
+    (outcome,) = refresh_book(book, client, query_names=[query.name], now=now)
+    return outcome
+
+
+def _query_sheet(book: xw.Book, query: StoredQuery) -> str:
+    """The sheet a query's table is on now (the user may have moved or renamed it)."""
+    table = find_table(book, query.table)
+    return table.parent.name if table is not None else query.sheet
