@@ -35,7 +35,6 @@ class Settings:
     max_pages: int = 2000
     page_size: int = 250
     cache_ttl_seconds: float = 300.0  # worksheet-function cache
-    refresh_on_open: bool = True  # the add-in refreshes marked workbooks when they open
     default_bucket: str = ""
 
 

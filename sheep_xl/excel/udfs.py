@@ -1,0 +1,239 @@
+"""Worksheet functions of the SheepCRM add-in (Windows Excel; the add-in names this module).
+
+    =SHEEP_EVENTS("example", "confirmed")                      a spilled, typed table of events
+    =SHEEP_EVENTS("example", "future", "title, start date")    chosen columns (text or a range)
+    =SHEEP_EVENT("example", A2, "capacity")                    one field of one event, by uid
+    =SHEEP_COUNT("example", "cancelled")                       how many events
+    =SHEEP_STATES()  =SHEEP_COLUMNS()                          what you can ask for
+
+Results come from a cache shared by all cells (default five minutes, setting
+``cache_ttl_seconds``; option ``ttl=``), so a workbook full of formulas makes one request per
+distinct query. Errors come back as one cell holding one sentence starting with ``SheepCRM:``.
+Dates and date-times are Excel dates; times are fractions of a day. A function cannot format
+cells, so format the spill area (the ribbon's *Insert live formula* does it for you).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import threading
+from collections.abc import Sequence
+from typing import Any
+
+from sheep_xl.api.client import SheepClient
+from sheep_xl.api.states import ACCEPTED, STATE_DESCRIPTIONS, resolve_state
+from sheep_xl.api.validation import validate_bucket, validate_uid
+from sheep_xl.config import load_settings, resolve_api_url
+from sheep_xl.credentials import resolve_api_key
+from sheep_xl.excel.cache import TtlCache
+from sheep_xl.excel.registry import worksheet_function
+from sheep_xl.exceptions import InputError, NotFoundError
+from sheep_xl.frames.catalogue import BY_NAME, CATALOGUE, DEFAULT_COLUMNS
+from sheep_xl.frames.columns import resolve_columns, split_columns
+from sheep_xl.frames.convert import events_frame
+from sheep_xl.tables.plan import plan_table
+
+_records = TtlCache()  # listings per (address, key, bucket, state); TTL from the settings
+_results = TtlCache(ttl_seconds=24 * 3600, max_entries=128)  # rendered tables per fetch
+_clients: dict[tuple[str, str], SheepClient] = {}
+_clients_lock = threading.Lock()
+
+
+# --- plumbing ----------------------------------------------------------------------------------
+
+
+def _connection() -> tuple[SheepClient, tuple[str, str]]:
+    """A keep-alive client for the current address and key, and a cache identity for them
+    (a hash of the key: signing in with another key never reuses another key's results)."""
+    url = resolve_api_url()
+    key = resolve_api_key(url)
+    identity = (url, hashlib.sha256(key.value.encode()).hexdigest()[:16])
+    with _clients_lock:
+        client = _clients.get(identity)
+        if client is None:
+            client = _clients[identity] = SheepClient(api_key=key.value, base_url=url)
+    return client, identity
+
+
+def _listing(bucket: str, api_state: str, ttl: float | None) -> tuple[list[dict], tuple]:
+    client, identity = _connection()
+    key = (*identity, bucket.lower(), api_state)
+    if ttl is None:
+        ttl = load_settings().cache_ttl_seconds
+    records = _records.get(key, lambda: client.events(bucket, api_state), ttl)
+    return records, key
+
+
+def clear_cache() -> None:
+    """Forget every cached result (the ribbon's Refresh all calls this before recalculating)."""
+    _records.clear()
+    _results.clear()
+
+
+def _text(value: Any, what: str) -> str:
+    if value is None or (isinstance(value, str) and not value.strip()):
+        raise InputError(f'The {what} is empty: give it as text, for example "example".')
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    return str(value).strip()
+
+
+def _flatten(value: Any) -> list[str]:
+    """A comma-separated text, a row/column of cells, or a 2-D range -> a list of names."""
+    if value is None:
+        return []
+    if isinstance(value, str):
+        return split_columns(value)
+    if isinstance(value, (list, tuple)):
+        out: list[str] = []
+        for item in value:
+            out.extend(_flatten(item))
+        return out
+    return [str(value)]
+
+
+OPTION_NAMES = ("header", "ttl", "limit")
+
+
+def parse_options(options: Any) -> dict[str, Any]:
+    """``"header=false; ttl=60; limit=100"`` or a two-column range of names and values."""
+    pairs: list[tuple[str, Any]] = []
+    if isinstance(options, str):
+        for part in options.replace(";", ",").split(","):
+            if part.strip():
+                name, sep, value = part.partition("=")
+                if not sep:
+                    raise InputError(
+                        f"Option {part.strip()!r} has no value: write name=value, for example "
+                        '"header=false; ttl=60".'
+                    )
+                pairs.append((name.strip().lower(), value.strip()))
+    elif isinstance(options, (list, tuple)):
+        rows = options if options and isinstance(options[0], (list, tuple)) else [options]
+        for row in rows:
+            if row and row[0] is not None:
+                pairs.append((str(row[0]).strip().lower(), row[1] if len(row) > 1 else None))
+    elif options is not None:
+        raise InputError('Options must be text like "header=false; ttl=60" or a 2-column range.')
+    parsed: dict[str, Any] = {"header": True, "ttl": None, "limit": None}
+    for name, value in pairs:
+        if name not in OPTION_NAMES:
+            raise InputError(
+                f"Unknown option {name!r}: use {', '.join(OPTION_NAMES)}, for example "
+                '"header=false; ttl=60; limit=100".'
+            )
+        if name == "header":
+            parsed["header"] = str(value).strip().lower() not in ("false", "0", "no", "off")
+        else:
+            try:
+                number = float(value)  # type: ignore[arg-type]
+            except (TypeError, ValueError):
+                number = -1
+            if number < 0:
+                unit = "seconds" if name == "ttl" else "rows"
+                raise InputError(f"Option {name} must be a number of {unit} (0 or more).")
+            parsed[name] = int(number) if name == "limit" else number
+    return parsed
+
+
+def _excel_cell(value: Any) -> Any:
+    """A plan value as a worksheet function returns it (times become fractions of a day)."""
+    if isinstance(value, dt.time):
+        return (value.hour * 3600 + value.minute * 60 + value.second) / 86400
+    if isinstance(value, dt.date) and not isinstance(value, dt.datetime):
+        return dt.datetime(value.year, value.month, value.day)
+    return value
+
+
+# --- the functions -----------------------------------------------------------------------------
+
+
+@worksheet_function(
+    bucket='Your sheepCRM database name, e.g. "example"',
+    state="all, current, draft, future, past, running, confirmed, cancelled, enquiry or tbc",
+    columns='Optional: "default", "all", or field names/titles (text or a range)',
+    options='Optional: "header=false; ttl=60; limit=100"',
+)
+def SHEEP_EVENTS(bucket: Any, state: Any, columns: Any = None, options: Any = None) -> Any:
+    """Events of a sheepCRM bucket as a table (header row and one row per event) that spills."""
+    bucket = validate_bucket(_text(bucket, "bucket"))
+    selection = resolve_state(_text(state, "state"))
+    names = _flatten(columns)
+    chosen = resolve_columns(names or None)
+    opts = parse_options(options)
+    records, fetch_key = _listing(bucket, selection.api_state, opts["ttl"])
+    fetched_at = _records.fetched_at(fetch_key)
+    result_key = (fetch_key, fetched_at, selection.name, chosen, opts["header"], opts["limit"])
+
+    def render() -> list[list[Any]]:
+        rows = records if selection.keep is None else [r for r in records if selection.keep(r)]
+        if opts["limit"] is not None:
+            rows = rows[: opts["limit"]]
+        plan = plan_table(events_frame(rows, chosen))
+        body = [[_excel_cell(v) for v in row] for row in plan.rows]
+        table = ([plan.titles] if opts["header"] else []) + body
+        return table or [[None] * max(plan.n_cols, 1)]
+
+    return _results.get(result_key, render)
+
+
+@worksheet_function(
+    bucket="Your sheepCRM database name",
+    uid="The event's uid (the last part of its URI)",
+    field='A field name or column title, e.g. "capacity" or "Start date"',
+)
+def SHEEP_EVENT(bucket: Any, uid: Any, field: Any = "title") -> Any:
+    """One field of one event, looked up by its uid."""
+    bucket = validate_bucket(_text(bucket, "bucket"))
+    uid = validate_uid(_text(uid, "uid"))
+    selection = resolve_columns([_text(field, "field")])
+    name = selection.fields[0]
+    records, _ = _listing(bucket, "all", None)
+    record = next((r for r in records if r.get("uid") == uid), None)
+    if record is None or name not in record:
+        client, identity = _connection()
+        record = _records.get(
+            (*identity, bucket.lower(), "uid", uid), lambda: client.event(bucket, uid)
+        )
+    if record is None:
+        raise NotFoundError(f"Event '{uid}' was not found in bucket '{bucket}'.")
+    plan = plan_table(events_frame([record], selection))
+    value = _excel_cell(plan.rows[0][0])
+    return "" if value is None else value
+
+
+@worksheet_function(
+    bucket="Your sheepCRM database name",
+    state='A state or classification, e.g. "confirmed"',
+)
+def SHEEP_COUNT(bucket: Any, state: Any) -> Any:
+    """How many events a bucket has in a state or classification."""
+    bucket = validate_bucket(_text(bucket, "bucket"))
+    selection = resolve_state(_text(state, "state"))
+    records, _ = _listing(bucket, selection.api_state, None)
+    if selection.keep is None:
+        return len(records)
+    return sum(1 for r in records if selection.keep(r))
+
+
+@worksheet_function()
+def SHEEP_STATES() -> Any:
+    """The states and classifications SHEEP_EVENTS accepts, with what each one means."""
+    return [["State", "Meaning"], *[[name, STATE_DESCRIPTIONS[name]] for name in ACCEPTED]]
+
+
+@worksheet_function()
+def SHEEP_COLUMNS() -> Any:
+    """Every event field: its name, column title, kind, and whether it is a default column."""
+    return [
+        ["Field", "Title", "Kind", "Default"],
+        *[[f.name, f.title, f.kind, f.name in DEFAULT_COLUMNS] for f in CATALOGUE],
+    ]
+
+
+def function_names() -> Sequence[str]:
+    return ("SHEEP_EVENTS", "SHEEP_EVENT", "SHEEP_COUNT", "SHEEP_STATES", "SHEEP_COLUMNS")
+
+
+__all__ = ["BY_NAME", "clear_cache", *function_names()]
