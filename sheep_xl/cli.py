@@ -192,6 +192,14 @@ def cmd_demo(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     return EXIT_OK
 
 
+def cmd_addin_build(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    from sheep_xl.addin.build import build_addin
+
+    path = build_addin(Path(args.out))
+    Progress(err, args.quiet).say(f"Built the SheepCRM add-in: {path}")
+    return EXIT_OK
+
+
 def cmd_demo_server(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     from sheep_xl.demo.server import serve
 
@@ -262,6 +270,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", default="events.xlsx", help="output file (default events.xlsx)")
     p.add_argument("--state", default="confirmed", help="state or classification")
     p.add_argument("--columns", help="'default', 'all', or names")
+    addin = sub.add_parser("addin", help="build, install or remove the Excel add-in")
+    addin_sub = addin.add_subparsers(dest="addin_command", metavar="ACTION", required=True)
+    p = addin_sub.add_parser("build", parents=[common], help="build sheepcrm.xlam from sources")
+    p.add_argument("--out", default="sheepcrm.xlam", help="file or folder (default sheepcrm.xlam)")
+    p.set_defaults(func=cmd_addin_build)
+
     p = add("demo-server", cmd_demo_server, "run the demo sheepCRM server until Ctrl-C")
     p.add_argument("--port", type=int, default=8765)
     p.add_argument("--host", default="127.0.0.1")
