@@ -62,6 +62,7 @@ def isolated_settings(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pyt
     """Each test gets its own config file, an in-memory keyring and no sheep-xl env vars."""
     config = tmp_path_factory.mktemp("config") / "config.toml"
     monkeypatch.setenv("SHEEP_XL_CONFIG", str(config))
+    monkeypatch.setenv("SHEEP_XL_FUNCTION_EPOCH", str(config.parent / "functions.epoch"))
     for name in (
         "SHEEP_API_KEY",
         "SHEEP_API_URL",

@@ -26,7 +26,7 @@ from sheep_xl.api.states import ACCEPTED, STATE_DESCRIPTIONS, resolve_state
 from sheep_xl.api.validation import validate_bucket, validate_uid
 from sheep_xl.config import load_settings, resolve_api_url
 from sheep_xl.credentials import resolve_api_key
-from sheep_xl.excel.cache import TtlCache
+from sheep_xl.excel.cache import TtlCache, function_epoch
 from sheep_xl.excel.registry import worksheet_function
 from sheep_xl.exceptions import InputError, NotFoundError
 from sheep_xl.frames.catalogue import BY_NAME, CATALOGUE, DEFAULT_COLUMNS
@@ -37,6 +37,7 @@ from sheep_xl.tables.plan import plan_table
 _records = TtlCache()  # listings per (address, key, bucket, state); TTL from the settings
 _results = TtlCache(ttl_seconds=24 * 3600, max_entries=128)  # rendered tables per fetch
 _clients: dict[tuple[str, str], SheepClient] = {}
+_epoch_seen = [function_epoch()]
 _clients_lock = threading.Lock()
 
 
@@ -57,6 +58,10 @@ def _connection() -> tuple[SheepClient, tuple[str, str]]:
 
 
 def _listing(bucket: str, api_state: str, ttl: float | None) -> tuple[list[dict], tuple]:
+    epoch = function_epoch()
+    if epoch != _epoch_seen[0]:  # the ribbon's Refresh all asked for fresh data
+        _epoch_seen[0] = epoch
+        clear_cache()
     client, identity = _connection()
     key = (*identity, bucket.lower(), api_state)
     if ttl is None:

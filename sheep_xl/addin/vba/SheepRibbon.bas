@@ -6,6 +6,10 @@ Option Explicit
 
 Public Sub SheepRefreshAll(control As IRibbonControl)
     RunSheep "refresh_all()"
+#If Not Mac Then
+    ' The refresh told the worksheet functions to fetch again; recalculate them now.
+    Application.CalculateFull
+#End If
 End Sub
 
 Public Sub SheepRefreshSheet(control As IRibbonControl)

@@ -1,0 +1,286 @@
+"""Entry points of the SheepCRM ribbon, run by the add-in's VBA through xlwings' ``RunPython``.
+
+Each button runs one function here in a fresh Python process; ``xw.Book.caller()`` is the
+workbook the user is in. The functions are thin: they call the library and tell the user what
+happened in one sentence (an alert for problems, the status bar for progress and success). The
+API key only ever travels between the sign-in dialog shown by Python and the OS credential store.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+import re
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+import xlwings as xw
+
+from sheep_xl.api.client import SheepClient
+from sheep_xl.api.states import resolve_state
+from sheep_xl.api.validation import validate_bucket
+from sheep_xl.config import resolve_api_url, save_setting
+from sheep_xl.credentials import delete_key, keyring_user, store_key
+from sheep_xl.excel.cache import bump_function_epoch
+from sheep_xl.exceptions import InputError, SheepError, WorkbookError
+from sheep_xl.frames.catalogue import field_for
+from sheep_xl.frames.columns import resolve_columns
+from sheep_xl.tables.queries import new_query
+from sheep_xl.workbook.live import insert_query, refresh_book
+from sheep_xl.writers.live import (
+    StatusBar,
+    find_sheet,
+    find_table,
+    read_queries,
+    set_refresh_on_open,
+)
+from sheep_xl.writers.live import (
+    refresh_on_open as marker_is_on,
+)
+
+log = logging.getLogger(__name__)
+TITLE = "SheepCRM"
+PREFORMAT_ROWS = 5000  # rows below a live formula formatted for its spill
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def _book() -> xw.Book:
+    return xw.Book.caller()
+
+
+def _tell(book: xw.Book, message: str, problem: bool = False) -> None:
+    try:
+        book.app.alert(message, TITLE, mode="critical" if problem else "info")
+    except Exception:  # no alert (e.g. in tests): the status bar still says it
+        StatusBar(book).show(f"{TITLE}: {message}")
+
+
+def user_action(func: F) -> F:
+    """Every failure becomes one sentence in an alert: never a traceback, never the key."""
+
+    @functools.wraps(func)
+    def run(*args: Any, **kwargs: Any) -> Any:
+        book = kwargs.pop("book", None) or _book()
+        try:
+            return func(book, *args, **kwargs)
+        except SheepError as exc:
+            _tell(book, str(exc), problem=True)
+        except Exception as exc:
+            log.exception("unexpected error in %s", func.__name__)
+            _tell(
+                book,
+                f"Unexpected {type(exc).__name__}: use Test connection, and report it "
+                "if it happens again.",
+                problem=True,
+            )
+        finally:
+            StatusBar(book).clear()
+        return None
+
+    return run  # type: ignore[return-value]
+
+
+# --- refresh ---------------------------------------------------------------------------------
+
+
+@user_action
+def refresh_all(book: xw.Book) -> None:
+    """Refresh every stored query, then let the SHEEP_ functions fetch again."""
+    bump_function_epoch()  # the add-in recalculates fully after this returns
+    if not read_queries(book):
+        StatusBar(book).show(f"{TITLE}: no stored tables here; formulas will recalculate.")
+        return
+    with SheepClient() as client:
+        outcomes = refresh_book(book, client)
+    _report(book, outcomes)
+
+
+@user_action
+def refresh_sheet(book: xw.Book, sheet_name: str) -> None:
+    with SheepClient() as client:
+        outcomes = refresh_book(book, client, sheet_name=sheet_name)
+    if not outcomes:
+        raise WorkbookError(
+            f"Sheet '{sheet_name}' has no SheepCRM table: use Events table to add one."
+        )
+    _report(book, outcomes)
+
+
+def _report(book: xw.Book, outcomes: list[Any]) -> None:
+    failed = [o for o in outcomes if not o.ok]
+    if failed:
+        _tell(book, " ".join(f"{o.query.name}: {o.message}" for o in failed), problem=True)
+
+
+@user_action
+def refresh_on_open(book: xw.Book, full_name: str) -> None:
+    """Called by the add-in just after a marked workbook opened."""
+    target = _open_book(book, full_name)
+    if not marker_is_on(target):
+        return
+    with SheepClient() as client:
+        outcomes = refresh_book(target, client)
+    failed = [o for o in outcomes if not o.ok]
+    if failed:  # on open, a message on the status bar rather than a dialog
+        StatusBar(target).show(f"{TITLE}: {failed[0].query.name}: {failed[0].message}")
+
+
+def _open_book(caller: xw.Book, full_name: str) -> xw.Book:
+    for candidate in caller.app.books:
+        if candidate.fullname == full_name:
+            return candidate
+    return caller
+
+
+@user_action
+def toggle_refresh_on_open(book: xw.Book) -> None:
+    on = not marker_is_on(book)
+    set_refresh_on_open(book, on)
+    state = "on" if on else "off"
+    _tell(book, f"Refresh on open is now {state} for {book.name} (save the workbook to keep it).")
+
+
+# --- insert ----------------------------------------------------------------------------------
+
+
+def _unique(existing: set[str], base: str) -> str:
+    name, n = base, 1
+    while name.lower() in existing:
+        n += 1
+        name = f"{base}{n}"
+    return name
+
+
+def _table_base(state: str) -> str:
+    selection = resolve_state(state)
+    return re.sub(r"[^A-Za-z0-9_]", "", selection.name.title()) + "Events"
+
+
+@user_action
+def insert_table(book: xw.Book, bucket: str, state: str, columns: str = "default") -> None:
+    """Create a sheet, a table and its stored query, and fill it."""
+    bucket = validate_bucket(bucket)
+    resolve_columns(columns or None)
+    tables = {t.name.lower() for s in book.sheets for t in s.tables}
+    table = _unique(tables, _table_base(state))
+    sheets = {s.name.lower() for s in book.sheets}
+    sheet = _unique(sheets, f"{resolve_state(state).name.title()} events")
+    query = new_query(bucket, state, columns or "default", sheet=sheet, table=table)
+    with SheepClient() as client:
+        outcome = insert_query(book, client, query)
+    if not outcome.ok:
+        raise WorkbookError(outcome.message)
+    target = find_table(book, table)
+    if target is not None:
+        target.parent.activate()
+
+
+def formula_text(bucket: str, state: str, columns: str = "") -> str:
+    """``=SHEEP_EVENTS("bucket","state"[,"columns"])`` with Excel's quoting."""
+
+    def quoted(text: str) -> str:
+        return '"' + text.replace('"', '""') + '"'
+
+    args = [quoted(bucket), quoted(state)]
+    if columns and columns.strip().lower() != "default":
+        args.append(quoted(columns))
+    return f"=SHEEP_EVENTS({','.join(args)})"
+
+
+@user_action
+def insert_formula(
+    book: xw.Book, bucket: str, state: str, columns: str, sheet_name: str, address: str
+) -> None:
+    """Write the live formula at a cell and format the columns it spills into by kind."""
+    bucket = validate_bucket(bucket)
+    resolve_state(state)
+    selection = resolve_columns(columns or None)
+    sheet = find_sheet(book, sheet_name) or book.sheets.active
+    cell = sheet.range(address)
+    for offset, name in enumerate(selection.fields):
+        fmt = field_for(name).number_format
+        if fmt.code != "General":
+            cell.offset(1, offset).resize(PREFORMAT_ROWS, 1).number_format = fmt.code
+    cell.formula2 = formula_text(bucket, state, columns)
+
+
+# --- account ---------------------------------------------------------------------------------
+
+
+def sign_in_with(key: str, bucket: str, api_url: str | None = None) -> str:
+    """Check a key against the API with one small request, then store it. Returns a sentence."""
+    key = key.strip()
+    if not key:
+        raise InputError("No key was entered: paste the API key from your sheepCRM profile.")
+    url = resolve_api_url(api_url)
+    bucket = validate_bucket(bucket)
+    with SheepClient(api_key=key, base_url=url) as client:
+        client.check_access(bucket)
+    store_key(url, key)
+    save_setting("default_bucket", bucket)
+    return f"Signed in to {keyring_user(url)}: your key is in this computer's credential store."
+
+
+def ask_for_key(default_bucket: str = "") -> tuple[str, str] | None:
+    """A small password dialog (tkinter): the key is typed into Python, never into Excel."""
+    import tkinter as tk
+    from tkinter import ttk
+
+    result: list[tuple[str, str]] = []
+    root = tk.Tk()
+    root.title("SheepCRM - Sign in")
+    root.attributes("-topmost", True)
+    frame = ttk.Frame(root, padding=16)
+    frame.grid()
+    ttk.Label(frame, text="sheepCRM bucket (database name):").grid(row=0, column=0, sticky="w")
+    bucket = ttk.Entry(frame, width=40)
+    bucket.insert(0, default_bucket)
+    bucket.grid(row=1, column=0, pady=(0, 8))
+    ttk.Label(frame, text="API key (from your sheepCRM profile):").grid(row=2, column=0, sticky="w")
+    key = ttk.Entry(frame, width=40, show="\u2022")
+    key.grid(row=3, column=0)
+    key.focus_set()
+
+    def ok(*_: Any) -> None:
+        result.append((key.get(), bucket.get()))
+        root.destroy()
+
+    buttons = ttk.Frame(frame)
+    buttons.grid(row=4, column=0, pady=(12, 0), sticky="e")
+    ttk.Button(buttons, text="Cancel", command=root.destroy).grid(row=0, column=0, padx=4)
+    ttk.Button(buttons, text="Sign in", command=ok).grid(row=0, column=1)
+    root.bind("<Return>", ok)
+    root.bind("<Escape>", lambda *_: root.destroy())
+    root.mainloop()
+    return result[0] if result else None
+
+
+@user_action
+def sign_in(book: xw.Book) -> None:
+    from sheep_xl.config import load_settings
+
+    answer = ask_for_key(load_settings().default_bucket)
+    if answer is None:
+        return
+    _tell(book, sign_in_with(*answer))
+
+
+@user_action
+def sign_out(book: xw.Book) -> None:
+    url = resolve_api_url()
+    removed = delete_key(url)
+    _tell(
+        book,
+        f"Signed out: the key for {keyring_user(url)} was removed from this computer."
+        if removed
+        else "You were not signed in on this computer.",
+    )
+
+
+@user_action
+def diagnostics(book: xw.Book) -> None:
+    from sheep_xl.config import load_settings
+    from sheep_xl.doctor import diagnose, format_report
+
+    report = format_report(diagnose(load_settings().default_bucket or None))
+    _tell(book, report[:1000])
