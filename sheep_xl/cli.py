@@ -200,6 +200,42 @@ def cmd_addin_build(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     return EXIT_OK
 
 
+def cmd_addin_install(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    import tempfile
+
+    from sheep_xl.addin import install
+    from sheep_xl.addin.build import ADDIN_FILE, build_addin
+
+    target = Path(args.target) if args.target else None
+    with tempfile.TemporaryDirectory() as folder:
+        addin = Path(args.addin) if args.addin else build_addin(Path(folder) / ADDIN_FILE)
+        plan = install.plan_install(addin, target=target)
+        out.write(install.format_plan(plan) + "\n")
+        if not args.dry_run:
+            install.apply(plan)
+            out.write(install.format_result(plan) + "\n")
+    return EXIT_OK
+
+
+def cmd_addin_remove(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    from sheep_xl.addin import install
+
+    plan = install.plan_remove(target=Path(args.target) if args.target else None)
+    out.write(install.format_plan(plan) + "\n")
+    if not args.dry_run:
+        install.apply(plan)
+        out.write(install.format_result(plan) + "\n")
+    return EXIT_OK
+
+
+def cmd_addin_status(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    from sheep_xl.addin import install
+
+    info = install.status(target=Path(args.target) if args.target else None)
+    out.write(install.format_status(info) + "\n")
+    return EXIT_OK
+
+
 def cmd_demo_server(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     from sheep_xl.demo.server import serve
 
@@ -275,6 +311,18 @@ def build_parser() -> argparse.ArgumentParser:
     p = addin_sub.add_parser("build", parents=[common], help="build sheepcrm.xlam from sources")
     p.add_argument("--out", default="sheepcrm.xlam", help="file or folder (default sheepcrm.xlam)")
     p.set_defaults(func=cmd_addin_build)
+    for action, func, text in (
+        ("install", cmd_addin_install, "build the add-in and install it for Excel"),
+        ("remove", cmd_addin_remove, "remove the add-in and its settings"),
+        ("status", cmd_addin_status, "show whether and where the add-in is installed"),
+    ):
+        p = addin_sub.add_parser(action, parents=[common], help=text, description=text)
+        p.add_argument("--target", help="a folder to use instead of Excel's (for testing)")
+        if action != "status":
+            p.add_argument("--dry-run", action="store_true", help="only print the plan")
+        if action == "install":
+            p.add_argument("--addin", help="install this .xlam instead of building one")
+        p.set_defaults(func=func)
 
     p = add("demo-server", cmd_demo_server, "run the demo sheepCRM server until Ctrl-C")
     p.add_argument("--port", type=int, default=8765)

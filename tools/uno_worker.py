@@ -257,10 +257,8 @@ class Office:
             self.desktop = None
         self.ctx = None
         if self.proc is not None:
-            try:
+            with contextlib.suppress(subprocess.TimeoutExpired):
                 self.proc.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                pass
             self.kill()
 
     def kill(self) -> None:
@@ -283,9 +281,12 @@ class Office:
 
     def log_tail(self) -> str:
         try:
-            return tail(self.log_path.read_text(encoding="utf-8", errors="replace"))
+            text = self.log_path.read_text(encoding="utf-8", errors="replace")
         except OSError:
             return ""
+        # Debian's soffice always warns about javaldx (no Java): noise, not a cause.
+        lines = [line for line in text.splitlines() if "failed to launch javaldx" not in line]
+        return tail("\n".join(lines))
 
     # -- documents ---------------------------------------------------------------------------
 
@@ -444,9 +445,7 @@ def set_formula(doc: Any, cell: Any, formula: str, syntax: str) -> None:
     language = uno.getConstantByName("com.sun.star.sheet.FormulaLanguage.XL_ENGLISH")
     group = uno.getConstantByName("com.sun.star.sheet.FormulaMapGroup.ALL_EXCEPT_SPECIAL")
     parser.OpCodeMap = mapper.getAvailableMappings(language, group)
-    parser.FormulaConvention = uno.getConstantByName(
-        "com.sun.star.sheet.AddressConvention.XL_A1"
-    )
+    parser.FormulaConvention = uno.getConstantByName("com.sun.star.sheet.AddressConvention.XL_A1")
     text = formula[1:] if formula.startswith("=") else formula
     cell.setTokens(parser.parseFormula(text, cell.getCellAddress()))
 
@@ -499,9 +498,16 @@ def parse_basic_url(url: str) -> tuple[str, str, str, dict[str, str]] | None:
     return parts[0], parts[1], parts[2], query
 
 
-def add_harness(doc: Any, target: str, argc: int) -> str:
-    """A document library with a wrapper that calls ``target`` and traps Basic errors."""
+def add_harness(doc: Any, library: str, module: str, procedure: str, argc: int) -> str:
+    """A document library with a wrapper that calls the procedure and traps Basic errors.
+
+    The call is written ``Module.Procedure(...)``: plain (non-VBA) Basic does not compile the
+    fully qualified ``Library.Module.Procedure`` form.
+    """
     libs = doc.BasicLibraries
+    if libs.hasByName(library) and not libs.isLibraryLoaded(library):
+        libs.loadLibrary(library)
+    target = f"{module}.{procedure}"
     name = "ZzHarness"
     while libs.hasByName(name):
         name += "X"
@@ -509,6 +515,8 @@ def add_harness(doc: Any, target: str, argc: int) -> str:
     libs.loadLibrary(name)
     params = ", ".join(f"ZzArg{i}" for i in range(argc))
     vba = bool(getattr(libs, "VBACompatibilityMode", False))
+    # The Err object is VBA; plain Basic has the Err and Error$ functions instead.
+    number, description = ("Err.Number", "Err.Description") if vba else ("Err", "Error$")
     source = "\n".join(
         [
             "Option VBASupport 1" if vba else "REM harness",
@@ -519,7 +527,7 @@ def add_harness(doc: Any, target: str, argc: int) -> str:
             "    ZzRun = Array(True, ZzResult)",
             "    Exit Function",
             "ZzFailed:",
-            '    ZzRun = Array(False, "Basic error " & Err.Number & ": " & Err.Description)',
+            f'    ZzRun = Array(False, "Basic error " & {number} & ": " & {description})',
             "End Function",
             "",
         ]
@@ -579,9 +587,7 @@ def op_pdf(office: Office, args: dict[str, Any]) -> str:
     doc.calculateAll()
     target = Path(args["target"])
     target.parent.mkdir(parents=True, exist_ok=True)
-    doc.storeToURL(
-        uno.systemPathToFileUrl(str(target)), props(FilterName="calc_pdf_Export")
-    )
+    doc.storeToURL(uno.systemPathToFileUrl(str(target)), props(FilterName="calc_pdf_Export"))
     return str(target)
 
 
@@ -598,26 +604,33 @@ def op_sheet_pdfs(office: Office, args: dict[str, Any]) -> list[dict[str, Any]]:
             style = styles.getByName(sheet.PageStyle)
             style.PrintGrid = True
             style.PrintHeaders = True
+    whole = None
+    if args.get("whole_sheet"):
+        # SinglePageSheets ignores Selection: one export gives one page per sheet, every sheet
+        # (hidden and empty ones too) in workbook order.
+        whole = outdir / "whole-sheets.pdf"
+        doc.storeToURL(
+            uno.systemPathToFileUrl(str(whole)),
+            props(FilterName="calc_pdf_Export", FilterData=filter_data(SinglePageSheets=True)),
+        )
     out = []
     for index, sheet in enumerate(doc.Sheets):
         if not sheet.IsVisible and not include_hidden:
             continue
+        entry = {"index": index + 1, "name": sheet.Name, "hidden": not sheet.IsVisible}
+        if whole is not None:
+            out.append({**entry, "pdf": str(whole), "page": index + 1})
+            continue
         target = outdir / f"sheet-{index + 1:03d}.pdf"
-        data: dict[str, Any] = {"Selection": sheet}
-        if args.get("whole_sheet"):
-            data["SinglePageSheets"] = True
         uno.invoke(
             doc,
             "storeToURL",
             (
                 uno.systemPathToFileUrl(str(target)),
-                props(FilterName="calc_pdf_Export", FilterData=filter_data(**data)),
+                props(FilterName="calc_pdf_Export", FilterData=filter_data(Selection=sheet)),
             ),
         )
-        out.append(
-            {"index": index + 1, "name": sheet.Name, "hidden": not sheet.IsVisible,
-             "pdf": str(target)}
-        )
+        out.append({**entry, "pdf": str(target), "page": None})
     return out
 
 
@@ -629,9 +642,7 @@ def op_basic_modules(office: Office, args: dict[str, Any]) -> dict[str, Any]:
     for lib_name, mods in modules.items():
         lib = libs.getByName(lib_name)
         types[lib_name] = {m: _MODULE_TYPE_NAMES.get(module_type(lib, m) or 0) for m in mods}
-    filter_used = next(
-        (a.Value for a in doc.getArgs() if a.Name == "FilterName"), None
-    )
+    filter_used = next((a.Value for a in doc.getArgs() if a.Name == "FilterName"), None)
     return {
         "modules": modules,
         "types": types,
@@ -688,8 +699,9 @@ def op_evaluate(office: Office, args: dict[str, Any]) -> dict[str, Any]:
     doc.calculateAll()
     return {
         "sheet": sheet.Name,
-        "cells": {a: read_cell(sheet.getCellRangeByName(a.replace("$", ""))) for a in
-                  args["formulas"]},
+        "cells": {
+            a: read_cell(sheet.getCellRangeByName(a.replace("$", ""))) for a in args["formulas"]
+        },
     }
 
 
@@ -698,14 +710,16 @@ def op_run_macro(office: Office, args: dict[str, Any]) -> dict[str, Any]:
     url = args["url"]
     call_args = list(args.get("args") or [])
     parsed = parse_basic_url(url)
-    trap = args.get("trap_errors", True) and parsed is not None and parsed[3].get(
-        "location"
-    ) == "document"
+    trap = (
+        args.get("trap_errors", True)
+        and parsed is not None
+        and parsed[3].get("location") == "document"
+    )
     ok, value, error = True, None, None
     try:
         if trap:
             assert parsed is not None
-            harness = add_harness(doc, ".".join(parsed[:3]), len(call_args))
+            harness = add_harness(doc, parsed[0], parsed[1], parsed[2], len(call_args))
             answer = invoke(doc, harness, call_args)
             if not isinstance(answer, tuple) or len(answer) != 2:
                 ok, error = False, f"the Basic harness returned {answer!r} (did it compile?)"
@@ -848,7 +862,9 @@ def main(argv: list[str]) -> int:
                 "ok": False,
                 "error": message,
                 "timed_out": timed_out,
-                "traceback": "" if isinstance(exc, WorkerError) else traceback.format_exc(),
+                "traceback": (
+                    "" if isinstance(exc, WorkerError) or timed_out else traceback.format_exc()
+                ),
                 "soffice_log": office.log_tail() if office else "",
             }
         )

@@ -82,13 +82,22 @@ class Selection:
 
 
 def resolve_state(state: object) -> Selection:
-    """Match a state or classification case-insensitively; raise a clear error otherwise."""
-    name = str(state if state is not None else "").strip().lower()
+    """Match a state or classification case-insensitively; raise a clear error otherwise.
+
+    A state and a classification combine with ``+``: ``future+confirmed`` fetches ``future``
+    and keeps the confirmed events."""
+    name = str(state if state is not None else "").strip().lower().replace(" ", "")
     if name in API_STATES:
         return Selection(name, name)
     if name in CLASSIFICATIONS:
         return Selection(name, "all", CLASSIFICATIONS[name])
+    api_state, plus, classification = name.partition("+")
+    if plus and api_state in API_STATES and classification in CLASSIFICATIONS:
+        return Selection(name, api_state, CLASSIFICATIONS[classification])
     close = difflib.get_close_matches(name, ACCEPTED, n=1)
     hint = f" (did you mean '{close[0]}'?)" if close else ""
     shown = f"'{state}'" if name else "an empty state"
-    raise InvalidStateError(f"Unknown event state {shown}{hint}: use one of {', '.join(ACCEPTED)}.")
+    raise InvalidStateError(
+        f"Unknown event state {shown}{hint}: use one of {', '.join(ACCEPTED)}, or a state and a "
+        "classification such as future+confirmed."
+    )

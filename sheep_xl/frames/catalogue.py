@@ -239,6 +239,12 @@ CATALOGUE: tuple[Field, ...] = (
 
 BY_NAME: dict[str, Field] = {f.name: f for f in CATALOGUE}
 
+# Fields sheep-xl computes from others (asked for by name; not part of "all", which is the API's).
+DERIVED: dict[str, Field] = {
+    # ticket_type_income is a map of ticket type -> income; reports need the event's total
+    "ticket_income": Field("ticket_income", "number", "Ticket income", "money"),
+}
+
 # The columns an events manager wants first: what, when, where, status, capacity, link, id.
 DEFAULT_COLUMNS: tuple[str, ...] = (
     "title",
@@ -267,4 +273,4 @@ DEFAULT_COLUMNS: tuple[str, ...] = (
 
 def field_for(name: str) -> Field:
     """The catalogue entry, or a text field titled with the raw name for unknown fields."""
-    return BY_NAME.get(name) or Field(name, "text", name)
+    return BY_NAME.get(name) or DERIVED.get(name) or Field(name, "text", name)

@@ -7,14 +7,14 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from sheep_xl.exceptions import UnknownColumnsError
-from sheep_xl.frames.catalogue import BY_NAME, CATALOGUE, DEFAULT_COLUMNS
+from sheep_xl.frames.catalogue import CATALOGUE, DEFAULT_COLUMNS, DERIVED, field_for
 
 ALL = "all"
 DEFAULT = "default"
 
 # Every spelling a user may type for a field: its API name and its title, case-insensitive.
 _LOOKUP: dict[str, str] = {}
-for _field in CATALOGUE:
+for _field in (*CATALOGUE, *DERIVED.values()):
     _LOOKUP[_field.name.lower()] = _field.name
     _LOOKUP[_field.title.lower()] = _field.name
 
@@ -83,4 +83,4 @@ def _unknown_message(unknown: list[str]) -> str:
 def _display(key: str) -> str:
     """Show a suggestion as the user would type it: the field name, or the title."""
     name = _LOOKUP[key]
-    return name if key == name else BY_NAME[name].title
+    return name if key == name else field_for(name).title

@@ -16,12 +16,13 @@ import logging
 import math
 import re
 from collections import Counter
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import pandas as pd
 
+from sheep_xl.exceptions import UnknownColumnsError
 from sheep_xl.frames.catalogue import BY_NAME, Field, field_for
 from sheep_xl.frames.columns import ColumnsArg, ColumnSelection, resolve_columns
 from sheep_xl.frames.excel_text import EXCEL_CELL_LIMIT, clean_text
@@ -96,7 +97,8 @@ def events_frame(records: Iterable[Mapping[str, Any]], columns: ColumnsArg = Non
     report = ConversionReport()
     data: dict[str, Any] = {}
     for fld in fields:
-        values = [r.get(fld.name) for r in rows]
+        derive = DERIVERS.get(fld.name)
+        values = [derive(r) if derive else r.get(fld.name) for r in rows]
         data[fld.title] = _convert(fld, values, report)
     frame = pd.DataFrame(data, index=pd.RangeIndex(len(rows)))
     warnings = report.sentences()
@@ -108,6 +110,40 @@ def events_frame(records: Iterable[Mapping[str, Any]], columns: ColumnsArg = Non
         "warnings": warnings,
     }
     return frame
+
+
+def _ticket_income(record: Mapping[str, Any]) -> Any:
+    income = record.get("ticket_type_income")
+    if not isinstance(income, Mapping):
+        return None
+    amounts = [_as_number(v) for v in income.values()]
+    return sum(a for a in amounts if a is not None)
+
+
+DERIVERS: dict[str, Callable[[Mapping[str, Any]], Any]] = {"ticket_income": _ticket_income}
+
+
+def sort_frame(frame: pd.DataFrame, sort: str | None) -> pd.DataFrame:
+    """Rows sorted by one column (``"Start date"``, ``"start_date desc"``); empty cells last,
+    ties keep the API's order."""
+    if not sort or not sort.strip():
+        return frame
+    text = sort.strip()
+    descending = text.lower().endswith(" desc")
+    if descending or text.lower().endswith(" asc"):
+        text = text.rsplit(" ", 1)[0]
+    title = field_for(resolve_columns([text]).fields[0]).title
+    if title not in frame.columns:
+        raise UnknownColumnsError(
+            f"Cannot sort by '{text}': it is not one of the table's columns; add it to the "
+            "columns or sort by another one.",
+            [text],
+        )
+    ordered = frame.sort_values(
+        title, ascending=not descending, kind="mergesort", na_position="last"
+    ).reset_index(drop=True)
+    ordered.attrs = frame.attrs
+    return ordered
 
 
 def frame_warnings(frame: pd.DataFrame) -> list[str]:

@@ -6,7 +6,7 @@ import pandas as pd
 
 from sheep_xl.api.client import ProgressCallback, SheepClient
 from sheep_xl.frames.columns import ColumnsArg, resolve_columns
-from sheep_xl.frames.convert import events_frame
+from sheep_xl.frames.convert import events_frame, sort_frame
 
 
 def fetch_events_frame(
@@ -16,10 +16,14 @@ def fetch_events_frame(
     columns: ColumnsArg = None,
     *,
     page_size: int | None = None,
+    sort: str | None = None,
     progress: ProgressCallback | None = None,
 ) -> pd.DataFrame:
-    """Every event of ``bucket`` in ``state`` as a typed frame with the chosen columns."""
+    """Every event of ``bucket`` in ``state`` as a typed frame with the chosen columns,
+    optionally sorted by one of them (``"Start date"``, ``"start_date desc"``)."""
     client.validate_request(bucket, state, page_size)
     selection = resolve_columns(columns)  # unknown columns fail here, before any request
+    if sort:
+        sort_frame(events_frame([], selection), sort)  # so does a bad sort column
     records = client.events(bucket, state, page_size, progress=progress)
-    return events_frame(records, selection)
+    return sort_frame(events_frame(records, selection), sort)

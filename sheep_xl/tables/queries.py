@@ -9,6 +9,7 @@ Query               a name for the query (unique)
 Sheet, Table        where the results go (the table is created or refreshed in place)
 Bucket, State       what to fetch: a sheepCRM bucket and a state or classification
 Columns             ``default``, ``all`` or field names/titles separated by commas
+Sort by             optional: a column to sort by, e.g. ``Start date`` or ``Start date desc``
 Refresh on open     TRUE to refresh this query when the workbook opens in Excel with the add-in
 Last refreshed      when the query last ran (local time)
 Rows                how many rows it returned
@@ -46,6 +47,7 @@ QUERY_COLUMNS: tuple[tuple[str, str, float], ...] = (
     ("Bucket", "text", 12),
     ("State", "text", 11),
     ("Columns", "text", 30),
+    ("Sort by", "text", 14),
     ("Refresh on open", "bool", 17),
     ("Last refreshed", "datetime", 17),
     ("Rows", "number", 8),
@@ -63,6 +65,7 @@ class StoredQuery:
     bucket: str
     state: str
     columns: str = "default"
+    sort: str = ""
     refresh_on_open: bool = True
     last_refreshed: dt.datetime | None = None
     rows: int | None = None
@@ -101,6 +104,7 @@ def new_query(
     sheet: str = "Events",
     table: str = "Events",
     name: str | None = None,
+    sort: str = "",
     refresh_on_open: bool = True,
 ) -> StoredQuery:
     if columns is None:
@@ -127,22 +131,25 @@ def queries_plan(queries: Sequence[StoredQuery]) -> TablePlan:
         PlanColumn(title, "", kind, formats.get(kind, GENERAL), width)
         for title, kind, width in QUERY_COLUMNS
     ]
-    rows = [
-        [
-            q.name,
-            q.sheet,
-            q.table,
-            q.bucket,
-            q.state,
-            q.columns or "default",
-            q.refresh_on_open,
-            q.last_refreshed,
-            q.rows,
-            q.status or None,
-        ]
-        for q in queries
-    ]
+    rows = [[_cells(q)[title] for title in QUERY_TITLES] for q in queries]
     return TablePlan(QUERIES_TABLE, columns, rows, QUERIES_STYLE)
+
+
+def _cells(q: StoredQuery) -> dict[str, Any]:
+    """A query's row of the SheepCRM_Queries table, by column title."""
+    return {
+        "Query": q.name,
+        "Sheet": q.sheet,
+        "Table": q.table,
+        "Bucket": q.bucket,
+        "State": q.state,
+        "Columns": q.columns or "default",
+        "Sort by": q.sort or None,
+        "Refresh on open": q.refresh_on_open,
+        "Last refreshed": q.last_refreshed,
+        "Rows": q.rows,
+        "Status": q.status or None,
+    }
 
 
 def parse_queries(header: Sequence[Any], rows: Sequence[Sequence[Any]]) -> list[StoredQuery]:
@@ -151,7 +158,15 @@ def parse_queries(header: Sequence[Any], rows: Sequence[Sequence[Any]]) -> list[
     index: dict[str, int] = {}
     for title in QUERY_TITLES:
         if title.lower() not in titles:
-            if title in ("Last refreshed", "Rows", "Status", "Refresh on open", "Columns", "Query"):
+            if title in (
+                "Last refreshed",
+                "Rows",
+                "Status",
+                "Refresh on open",
+                "Columns",
+                "Query",
+                "Sort by",
+            ):
                 continue  # optional: defaults apply
             raise WorkbookError(
                 f"The {QUERIES_TABLE} table has no '{title}' column: restore it (columns: "
@@ -175,6 +190,7 @@ def parse_queries(header: Sequence[Any], rows: Sequence[Sequence[Any]]) -> list[
             bucket=_text(get(row, "Bucket")),
             state=_text(get(row, "State")),
             columns=_text(get(row, "Columns")) or "default",
+            sort=_text(get(row, "Sort by")),
             refresh_on_open=_bool(get(row, "Refresh on open"), default=True),
             last_refreshed=get(row, "Last refreshed")
             if isinstance(get(row, "Last refreshed"), dt.datetime)

@@ -523,5 +523,5 @@ def test_installers_never_ask_for_the_api_key(name: str) -> None:
     assert "Read-Host" not in text
     assert not re.search(r"^\s*read\s", text, re.MULTILINE)
     assert "SHEEP_API_KEY" not in text
-    assert "addin install" in text and "doctor" in text
+    assert re.search(r"addin.{1,5}install", text) and "doctor" in text
     assert "Sign in" in text

@@ -1,0 +1,40 @@
+"""``sheep-xl addin install | remove | status`` with --dry-run and --target."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+from sheep_xl.cli import main
+
+
+def run(*argv: str) -> tuple[int, str]:
+    out = io.StringIO()
+    code = main(list(argv), out=out, err=io.StringIO())
+    return code, out.getvalue()
+
+
+def snapshot(folder: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(folder)): p.read_bytes() if p.is_file() else b"<dir>"
+            for p in sorted(folder.rglob("*"))}
+
+
+def test_dry_run_prints_the_plan_and_changes_nothing(tmp_path) -> None:
+    (tmp_path / "mine.txt").write_text("keep me")
+    before = snapshot(tmp_path)
+    code, out = run("addin", "install", "--dry-run", "--target", str(tmp_path))
+    assert code == 0
+    assert "Copy the add-in" in out and "sheepcrm.xlam" in out and "UDF MODULES" in out
+    assert snapshot(tmp_path) == before
+
+
+def test_install_then_remove_leaves_the_folder_as_it_was(tmp_path) -> None:
+    (tmp_path / "mine.txt").write_text("keep me")
+    before = snapshot(tmp_path)
+    assert run("addin", "install", "--target", str(tmp_path))[0] == 0
+    assert (tmp_path / "sheepcrm.xlam").is_file()
+    code, out = run("addin", "status", "--target", str(tmp_path))
+    assert code == 0 and "Installed: yes" in out
+    assert run("addin", "install", "--target", str(tmp_path))[0] == 0, "twice is safe"
+    assert run("addin", "remove", "--target", str(tmp_path))[0] == 0
+    assert snapshot(tmp_path) == before
