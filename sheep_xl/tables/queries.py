@@ -37,7 +37,7 @@ from sheep_xl.tables.plan import PlanColumn, TablePlan, validate_table_name
 QUERIES_SHEET = "SheepCRM"
 QUERIES_TABLE = "SheepCRM_Queries"
 MARKER_NAME = "SheepCRM_RefreshOnOpen"
-QUERIES_STYLE = "TableStyleLight9"
+QUERIES_STYLE = "TableStyleMedium2"  # one table style across a workbook
 
 # (title, kind, width) in sheet order
 QUERY_COLUMNS: tuple[tuple[str, str, float], ...] = (

@@ -63,6 +63,7 @@ def refresh_book(
                     query.bucket,
                     query.state,
                     query.columns or None,
+                    sort=query.sort,
                     progress=status.fetch_progress(query.name),
                 )
                 write_table(book, query.sheet, plan_table(frame, query.table), status=status)

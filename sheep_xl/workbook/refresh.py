@@ -92,34 +92,55 @@ def refresh_workbook(
                 "Table column on the SheepCRM sheet."
             )
 
+    frames = fetch_queries(client, selected, progress)  # all first: a failure changes nothing
+    results = apply_results(editor, stored, frames, now or local_now())
+    editor.finish(modified=dt.datetime.now(dt.UTC) if now is None else now)
+    with atomic_path(path) as tmp:
+        package.save(tmp)
+    return RefreshResult(path, results)
+
+
+def fetch_queries(
+    client: SheepClient,
+    queries: Sequence[StoredQuery],
+    progress: Callable[[StoredQuery], ProgressCallback | None] | None = None,
+) -> dict[str, pd.DataFrame]:
+    """Every query's typed frame; the first failure is raised, naming its query."""
     frames: dict[str, pd.DataFrame] = {}
-    for query in selected:  # fetch everything first: a failure changes nothing
+    for query in queries:
         try:
             frames[query.name] = fetch_events_frame(
                 client,
                 query.bucket,
                 query.state,
                 query.columns or None,
+                sort=query.sort,
                 progress=progress(query) if progress else None,
             )
         except SheepError as exc:
             raise exc.in_context(f"Query '{query.name}'") from None
+    return frames
 
-    ran_at = now or local_now()
+
+def apply_results(
+    editor: WorkbookEditor,
+    stored: Sequence[StoredQuery],
+    frames: dict[str, pd.DataFrame],
+    ran_at: dt.datetime,
+) -> list[QueryResult]:
+    """Write each fetched frame into its query's table, then the queries' status and marker."""
     results = []
     finished: dict[str, StoredQuery] = {}
-    for query in selected:
-        frame = frames[query.name]
+    for query in stored:
+        frame = frames.get(query.name)
+        if frame is None:
+            continue
         write = editor.replace_table(plan_table(frame, query.table), query.sheet)
         results.append(
             QueryResult(query, len(frame), write.ref, frame_warnings(frame) + write.warnings)
         )
         finished[query.name] = query.with_result(ran_at, len(frame), OK)
-    updated = [finished.get(q.name, q) for q in stored]
-    editor.replace_table(queries_plan(updated))
+    editor.replace_table(queries_plan([finished.get(q.name, q) for q in stored]))
     if editor.defined_name(MARKER_NAME) is None:
         editor.set_defined_name(MARKER_NAME, "TRUE")
-    editor.finish(modified=dt.datetime.now(dt.UTC) if now is None else now)
-    with atomic_path(path) as tmp:
-        package.save(tmp)
-    return RefreshResult(path, results)
+    return results
