@@ -236,6 +236,58 @@ def cmd_addin_status(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     return EXIT_OK
 
 
+def default_templates_folder() -> Path:
+    """``./workbook_templates``, else the repository's (for a source checkout)."""
+    here = Path("workbook_templates")
+    if here.is_dir():
+        return here
+    return Path(__file__).resolve().parent.parent / "workbook_templates"
+
+
+def cmd_templates_build(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    import contextlib
+    import datetime as dt
+
+    from sheep_xl.reports.templates import build_report, find_templates
+
+    progress = Progress(err, args.quiet)
+    templates = find_templates(
+        Path(args.templates) if args.templates else default_templates_folder()
+    )
+    if args.only:
+        wanted = {name.lower() for name in args.only}
+        templates = [t for t in templates if t.path.stem.lower() in wanted]
+    now = (
+        dt.datetime.fromisoformat(args.now)
+        if args.now
+        else dt.datetime.now().replace(microsecond=0)
+    )
+    out_dir = Path(args.out)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    with contextlib.ExitStack() as stack:
+        if args.demo:
+            from sheep_xl.demo.data import DEMO_BUCKET
+            from sheep_xl.demo.server import DEMO_API_KEY, DemoServer
+
+            today = dt.date.fromisoformat(args.today) if args.today else None
+            server = stack.enter_context(DemoServer(today=today))
+            client = stack.enter_context(SheepClient(api_key=DEMO_API_KEY, base_url=server.url))
+            bucket = args.bucket or DEMO_BUCKET
+        else:
+            if not args.bucket:
+                raise InputError("Give --bucket (your sheepCRM database name), or --demo.")
+            client = stack.enter_context(SheepClient(base_url=args.api_url))
+            bucket = args.bucket
+        for template in templates:
+            built = build_report(
+                template, client, bucket, out_dir, now=now, progress=lambda q: progress
+            )
+            rows = ", ".join(f"{name} {n:,} rows" for name, n in built.rows.items())
+            progress.say(f"Built {built.path}" + (f" ({rows})" if rows else ""))
+    progress.done()
+    return EXIT_OK
+
+
 def cmd_demo_server(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     from sheep_xl.demo.server import serve
 
@@ -323,6 +375,22 @@ def build_parser() -> argparse.ArgumentParser:
         if action == "install":
             p.add_argument("--addin", help="install this .xlam instead of building one")
         p.set_defaults(func=func)
+
+    templates = sub.add_parser("templates", help="build the report workbooks")
+    templates_sub = templates.add_subparsers(
+        dest="templates_command", metavar="ACTION", required=True
+    )
+    p = templates_sub.add_parser(
+        "build", parents=[common], help="build every report of workbook_templates/ into .xlsx files"
+    )
+    p.add_argument("--bucket", help="your sheepCRM bucket (default: example with --demo)")
+    p.add_argument("--out", default="reports", help="output folder (default reports)")
+    p.add_argument("--demo", action="store_true", help="use the built-in demo server")
+    p.add_argument("--templates", help="folder of *.toml definitions (default workbook_templates)")
+    p.add_argument("--only", action="append", help="only this template (file name without .toml)")
+    p.add_argument("--now", help="the refresh time to record, e.g. 2026-11-24T09:00 (default now)")
+    p.add_argument("--today", help="with --demo: the demo data's 'today', e.g. 2026-11-24")
+    p.set_defaults(func=cmd_templates_build)
 
     p = add("demo-server", cmd_demo_server, "run the demo sheepCRM server until Ctrl-C")
     p.add_argument("--port", type=int, default=8765)

@@ -646,7 +646,9 @@ def run_macro(
     are passed to it (JSON types). For Basic macros in the document the call goes through a
     small generated wrapper with ``On Error GoTo`` so that Basic runtime errors are reported
     (``error="Basic error 11: Division by zero."``): called directly, a failing Basic macro
-    returns nothing and says nothing in headless mode. ``read_cells`` (as for
+    returns nothing and says nothing in headless mode. A procedure in a module LibreOffice
+    cannot compile fails with an unhelpful Basic error (e.g. 380); see
+    :func:`basic_compile_check`. ``read_cells`` (as for
     :func:`recalculate`) are read after the macro ran, e.g. to see what a Sub wrote.
     """
     request = {

@@ -23,7 +23,7 @@ from typing import Any
 import pandas as pd
 
 from sheep_xl.exceptions import UnknownColumnsError
-from sheep_xl.frames.catalogue import BY_NAME, Field, field_for
+from sheep_xl.frames.catalogue import BY_NAME, DERIVED, Field, field_for
 from sheep_xl.frames.columns import ColumnsArg, ColumnSelection, resolve_columns
 from sheep_xl.frames.excel_text import EXCEL_CELL_LIMIT, clean_text
 
@@ -157,7 +157,7 @@ def column_specs(frame: pd.DataFrame) -> list[ColumnSpec]:
     specs = []
     for i, title in enumerate(frame.columns):
         if names and kinds and len(names) == len(frame.columns):
-            base = BY_NAME.get(names[i])
+            base = BY_NAME.get(names[i]) or DERIVED.get(names[i])
             fld = base if base and base.kind == kinds[i] else Field(names[i], kinds[i], str(title))
         else:
             fld = _field_by_title(str(title)) or Field(

@@ -1,0 +1,1 @@
+"""Report workbooks built from the text definitions in ``workbook_templates/``."""
