@@ -16,7 +16,7 @@ from openpyxl.worksheet.table import TableColumn, TableFormula
 SUMMARY_FORMULAS = {
     "B1": '=COUNTIFS(Events[Event type],"Conference")',
     "B2": "=SUM(Events[Capacity])",
-    "B3": "=ROWS(Events)",
+    "B3": "=COUNTA(Events[UID])",  # (LibreOffice counts the header in ROWS(Events))
     "B4": "=COUNTIFS(Events[Cancelled],TRUE)",
     "B5": "=SUM(Capacities)",
     "B6": "=SUM(Events[% full])",
