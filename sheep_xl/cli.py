@@ -288,6 +288,17 @@ def cmd_templates_build(args: argparse.Namespace, out: TextIO, err: TextIO) -> i
     return EXIT_OK
 
 
+def cmd_addin_refresh_on_open(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    from sheep_xl.addin import install
+
+    value = "True" if args.switch == "on" else "False"
+    path = install.set_user_setting(
+        "REFRESH_ON_OPEN", value, target=Path(args.target) if args.target else None
+    )
+    out.write(f"Refresh on open is {args.switch} for every workbook (setting in {path}).\n")
+    return EXIT_OK
+
+
 def cmd_demo_server(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     from sheep_xl.demo.server import serve
 
@@ -375,6 +386,14 @@ def build_parser() -> argparse.ArgumentParser:
         if action == "install":
             p.add_argument("--addin", help="install this .xlam instead of building one")
         p.set_defaults(func=func)
+    p = addin_sub.add_parser(
+        "refresh-on-open",
+        parents=[common],
+        help="turn refreshing marked workbooks when they open on or off",
+    )
+    p.add_argument("switch", choices=("on", "off"))
+    p.add_argument("--target", help="a folder to use instead of Excel's (for testing)")
+    p.set_defaults(func=cmd_addin_refresh_on_open)
 
     templates = sub.add_parser("templates", help="build the report workbooks")
     templates_sub = templates.add_subparsers(

@@ -900,3 +900,25 @@ def format_status(info: InstallStatus) -> str:
         lines.append(f"  AppleScript helper: {info.applescript_file} ({state})")
     lines.append(f"  Install record: {'yes' if info.recorded else 'no'}")
     return "\n".join(lines)
+
+
+def set_user_setting(
+    key: str,
+    value: str,
+    *,
+    target: Path | None = None,
+    platform: str | None = None,
+    environ: Mapping[str, str] | None = None,
+) -> Path:
+    """Set one key of the add-in's user settings file (e.g. ``REFRESH_ON_OPEN``), keeping the
+    rest; the file must exist (the add-in is installed). Returns the file's path."""
+    loc = locations(target=target, platform=platform, environ=environ)
+    current = _read(loc.config_file)
+    if current is None:
+        raise InstallError(
+            f"The add-in's settings file {loc.config_file} does not exist: install the add-in "
+            "first (sheep-xl addin install)."
+        )
+    _check_value(key, value, loc.layout)
+    _write_atomic(loc.config_file, _updated_config(current, {key: value}, (), loc.layout))
+    return loc.config_file

@@ -85,6 +85,11 @@ def _skeleton_sheet(wb: Workbook, spec: SheetSpec) -> None:
     for index, column in enumerate(plan.columns, 1):
         ws.column_dimensions[get_column_letter(index)].width = column.width
     ws.freeze_panes = f"A{spec.header_row + 1}"
+    ws.page_setup.orientation = "landscape"  # printed: one page wide, header on every page
+    ws.page_setup.fitToWidth = 1
+    ws.page_setup.fitToHeight = 0
+    ws.sheet_properties.pageSetUpPr.fitToPage = True
+    ws.print_title_rows = f"{spec.header_row}:{spec.header_row}"
     for number, line in enumerate(spec.preamble):
         cell = WriteOnlyCell(ws, value=line)
         cell.data_type = "s"

@@ -40,3 +40,16 @@ def test_install_then_remove_leaves_the_folder_as_it_was(tmp_path) -> None:
     assert run("addin", "install", "--target", str(tmp_path))[0] == 0, "twice is safe"
     assert run("addin", "remove", "--target", str(tmp_path))[0] == 0
     assert snapshot(tmp_path) == before
+
+
+def test_refresh_on_open_user_setting(tmp_path) -> None:
+    from sheep_xl.addin.install import config_value
+
+    assert run("addin", "refresh-on-open", "off", "--target", str(tmp_path))[0] == 2
+    run("addin", "install", "--target", str(tmp_path))
+    conf = tmp_path / ".sheepcrm" / "sheepcrm.conf"
+    assert config_value(conf.read_bytes(), "REFRESH_ON_OPEN") == "True"
+    code, out = run("addin", "refresh-on-open", "off", "--target", str(tmp_path))
+    assert code == 0 and "off" in out
+    assert config_value(conf.read_bytes(), "REFRESH_ON_OPEN") == "False"
+    assert config_value(conf.read_bytes(), "UDF MODULES") == "sheep_xl.excel.udfs"
