@@ -224,3 +224,23 @@ def test_libreoffice_loads_the_addin_and_runs_its_vba(tmp_path) -> None:
     url = "vnd.sun.star.script:SheepCRM.SheepOnOpen.PyStr?language=Basic&location=document"
     result = lo.run_macro(xlam, url, args=["O'Brien\\Reports"])
     assert result.ok and result.value == "'O\\'Brien\\\\Reports'"
+
+
+def test_libreoffice_runs_our_vba_in_a_cell_without_xlwings_module(tmp_path) -> None:
+    """LibreOffice stops every cell function of a library in which one module fails to compile,
+    and xlwings' module does not compile there ('Declare PtrSafe'). Built without that module,
+    the same project's functions run in cells."""
+    from sheep_xl.addin.build import AddinSources, build_addin_bytes, collect_sources
+
+    sources = collect_sources()
+    without = AddinSources(
+        tuple(m for m in sources.modules if m.name != "xlwings"), sources.custom_ui, sources.config
+    )
+    path = tmp_path / "sheepcrm-no-xlwings.xlam"
+    path.write_bytes(build_addin_bytes(without))
+    values = lo.evaluate_with_document_macros(
+        path, {"A1": '=PyStr("it\'s")', "A2": '=SHEEP_COUNT("example","all")'}
+    )
+    assert values["A1"] == "'it\\'s'"
+    # the #If Mac branch runs in LibreOffice (its Basic ignores a false #If without #Else)
+    assert str(values["A2"]).startswith("SheepCRM: worksheet functions need Excel for Windows")
