@@ -9,6 +9,7 @@ same process. Reported: cells per second, the ratio, and peak memory of each (tr
 from __future__ import annotations
 
 import argparse
+import resource
 import statistics
 import sys
 import tempfile
@@ -78,6 +79,8 @@ def main() -> None:
                 f"{cells / median:>10,.0f} {peak:>8.0f}"
             )
         print(f"{'':<16} ratio sheep-xl / pandas: {results['pandas'] / results['sheep-xl']:.2f}x")
+    peak_rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KB on Linux
+    print(f"peak RSS of this process (all cases, including building the frames): {peak_rss:.0f} MB")
 
 
 if __name__ == "__main__":

@@ -234,3 +234,27 @@ def test_a_bad_stored_query_is_reported_before_any_request(tmp_path, server, cli
     with pytest.raises(WorkbookError, match="did you mean 'confirmed'"):
         refresh_workbook(path, client, now=NOW)
     assert len(server.requests) == 0
+
+
+def test_a_totals_row_moves_with_the_table(tmp_path, server, client) -> None:
+    path = build_report(tmp_path, client)
+    wb = openpyxl.load_workbook(path)
+    ws = wb["Events"]
+    table = ws.tables["Events"]
+    table.ref = "A1:V32"  # one more row: the totals row
+    table.totalsRowCount = 1
+    table.autoFilter.ref = "A1:V31"
+    ws["A32"] = "Total"
+    ws["O32"] = "=SUBTOTAL(109,Events[Capacity])"
+    table.tableColumns[0].totalsRowLabel = "Total"
+    table.tableColumns[14].totalsRowFunction = "sum"
+    wb.save(path)
+
+    server.buckets["example"] = some_events(40)
+    refresh_workbook(path, client, now=NOW)
+    ws = openpyxl.load_workbook(path)["Events"]
+    assert ws.tables["Events"].ref == "A1:V42"
+    assert ws["A42"].value == "Total" and ws["O42"].value == "=SUBTOTAL(109,Events[Capacity])"
+    assert ws["A41"].value == some_events(40)[39]["title"]
+    assert ws["A32"].value != "Total", "the old totals row is gone"
+    assert ws.tables["Events"].autoFilter.ref == "A1:V41"

@@ -44,6 +44,7 @@ from sheep_xl.frames.columns import resolve_columns
 from sheep_xl.tables.plan import DEFAULT_TABLE_STYLE, TablePlan, plan_table
 from sheep_xl.tables.queries import (
     MARKER_NAME,
+    QUERIES_PREAMBLE,
     QUERIES_SHEET,
     QUERIES_TABLE,
     StoredQuery,
@@ -359,12 +360,9 @@ def _table_sheet(wb: Workbook, query: QueryDef, plan: TablePlan) -> None:
 def _queries_sheet(wb: Workbook, stored: Sequence[StoredQuery]) -> None:
     plan = queries_plan(stored)
     ws = wb.create_sheet(QUERIES_SHEET)
-    ws["A1"] = "SheepCRM queries"
+    ws["A1"] = QUERIES_PREAMBLE[0]
     ws["A1"].font = HEADING_FONT
-    ws["A2"] = (
-        "Each row fetches sheepCRM events into a table of this workbook. Edit a row, then "
-        "refresh. API keys are never stored here."
-    )
+    ws["A2"] = QUERIES_PREAMBLE[1]
     ws["A2"].font = NOTE_FONT
     for index, column in enumerate(plan.columns, 1):
         ws.cell(4, index, column.title).font = BOLD

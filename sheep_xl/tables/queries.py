@@ -38,6 +38,13 @@ QUERIES_SHEET = "SheepCRM"
 QUERIES_TABLE = "SheepCRM_Queries"
 MARKER_NAME = "SheepCRM_RefreshOnOpen"
 QUERIES_STYLE = "TableStyleMedium2"  # one table style across a workbook
+# The two lines above the table on the SheepCRM sheet.
+QUERIES_PREAMBLE = (
+    "SheepCRM queries",
+    "Each row fetches sheepCRM events into a table of this workbook. Edit a row to change what "
+    "it fetches, then refresh (SheepCRM ribbon > Refresh all, or: sheep-xl refresh FILE.xlsx). "
+    "API keys are never stored here.",
+)
 
 # (title, kind, width) in sheet order
 QUERY_COLUMNS: tuple[tuple[str, str, float], ...] = (

@@ -10,18 +10,12 @@ from sheep_xl.tables.plan import TablePlan
 from sheep_xl.tables.queries import (
     MARKER_NAME,
     OK,
+    QUERIES_PREAMBLE,
     QUERIES_SHEET,
     StoredQuery,
     queries_plan,
 )
 from sheep_xl.writers.xlsx_new import SheetSpec, write_workbook
-
-QUERIES_PREAMBLE = (
-    "SheepCRM queries",
-    "Each row fetches sheepCRM events into a table of this workbook. Edit a row to change what "
-    "it fetches, then refresh (SheepCRM ribbon > Refresh all, or: sheep-xl refresh FILE.xlsx). "
-    "API keys are never stored here.",
-)
 
 
 def local_now() -> dt.datetime:

@@ -24,6 +24,7 @@ from sheep_xl.exceptions import WorkbookError
 from sheep_xl.tables.plan import TablePlan, keeps_user_format
 from sheep_xl.tables.queries import (
     MARKER_NAME,
+    QUERIES_PREAMBLE,
     QUERIES_SHEET,
     QUERIES_TABLE,
     StoredQuery,
@@ -313,12 +314,6 @@ def _row_formulas(rng: Any) -> list[Any]:
 
 
 # --- stored queries and the marker --------------------------------------------------------------
-
-QUERIES_PREAMBLE = (
-    "SheepCRM queries",
-    "Each row fetches sheepCRM events into a table of this workbook. Edit a row, then use "
-    "SheepCRM > Refresh all. API keys are never stored here.",
-)
 
 
 def read_queries(book: xw.Book) -> list[StoredQuery]:
