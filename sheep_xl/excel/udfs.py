@@ -29,7 +29,7 @@ from sheep_xl.credentials import resolve_api_key
 from sheep_xl.excel.cache import TtlCache, function_epoch
 from sheep_xl.excel.registry import worksheet_function
 from sheep_xl.exceptions import InputError, NotFoundError
-from sheep_xl.frames.catalogue import BY_NAME, CATALOGUE, DEFAULT_COLUMNS
+from sheep_xl.frames.catalogue import CATALOGUE, DEFAULT_COLUMNS
 from sheep_xl.frames.columns import resolve_columns, split_columns
 from sheep_xl.frames.convert import events_frame
 from sheep_xl.tables.plan import plan_table
@@ -241,4 +241,4 @@ def function_names() -> Sequence[str]:
     return ("SHEEP_EVENTS", "SHEEP_EVENT", "SHEEP_COUNT", "SHEEP_STATES", "SHEEP_COLUMNS")
 
 
-__all__ = ["BY_NAME", "clear_cache", *function_names()]
+__all__ = ["clear_cache", "function_names", "parse_options"]

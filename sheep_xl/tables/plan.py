@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -62,9 +62,6 @@ class TablePlan:
     @property
     def n_cols(self) -> int:
         return len(self.columns)
-
-    def iter_rows(self) -> Iterator[list[Cell]]:
-        return iter(self.rows)
 
 
 _TABLE_NAME = re.compile(r"[A-Za-z_\\][A-Za-z0-9_.\\]{0,254}")
