@@ -21,6 +21,7 @@ from sheep_xl.api.client import SheepClient
 from sheep_xl.api.states import ACCEPTED, STATE_DESCRIPTIONS
 from sheep_xl.config import resolve_api_url, save_setting
 from sheep_xl.credentials import delete_key, keyring_user, store_key
+from sheep_xl.excel.cache import bump_function_epoch
 from sheep_xl.exceptions import EXIT_BAD_INPUT, EXIT_OK, InputError, SheepError
 
 log = logging.getLogger("sheep_xl")
@@ -121,6 +122,7 @@ def cmd_login(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
             client.check_access(bucket)
     store_key(url, key)
     save_setting("default_bucket", bucket)
+    bump_function_epoch()  # Excel's worksheet functions look up the key again
     err.write(f"Signed in: the key for {keyring_user(url)} is in the OS credential store.\n")
     return EXIT_OK
 
@@ -134,6 +136,7 @@ def _ask(prompt: str, err: TextIO) -> str:
 def cmd_logout(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     url = resolve_api_url(args.api_url)
     removed = delete_key(url)
+    bump_function_epoch()
     err.write(
         f"Signed out: removed the key for {keyring_user(url)}.\n"
         if removed
@@ -209,22 +212,26 @@ def cmd_addin_install(args: argparse.Namespace, out: TextIO, err: TextIO) -> int
     target = Path(args.target) if args.target else None
     with tempfile.TemporaryDirectory() as folder:
         addin = Path(args.addin) if args.addin else build_addin(Path(folder) / ADDIN_FILE)
-        plan = install.plan_install(addin, target=target)
-        out.write(install.format_plan(plan) + "\n")
-        if not args.dry_run:
-            install.apply(plan)
-            out.write(install.format_result(plan) + "\n")
+        _carry_out(install.plan_install(addin, target=target), args.dry_run, out)
     return EXIT_OK
+
+
+def _carry_out(plan: Any, dry_run: bool, out: TextIO) -> None:
+    """Print an install or remove plan, then apply it unless this is a dry run."""
+    from sheep_xl.addin import install
+
+    out.write(install.format_plan(plan) + "\n")
+    if not dry_run:
+        install.apply(plan)
+        out.write(install.format_result(plan) + "\n")
 
 
 def cmd_addin_remove(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     from sheep_xl.addin import install
 
-    plan = install.plan_remove(target=Path(args.target) if args.target else None)
-    out.write(install.format_plan(plan) + "\n")
-    if not args.dry_run:
-        install.apply(plan)
-        out.write(install.format_result(plan) + "\n")
+    _carry_out(
+        install.plan_remove(target=Path(args.target) if args.target else None), args.dry_run, out
+    )
     return EXIT_OK
 
 

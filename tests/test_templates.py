@@ -137,30 +137,28 @@ def test_live_formulas_workbook_uses_the_addin_and_says_so(built) -> None:
         assert "xl/metadata.xml" in zf.namelist()
 
 
+def formulas(path: Path) -> dict[tuple[str, str], object]:
+    """Every formula of a workbook by (sheet, cell)."""
+    wb = openpyxl.load_workbook(path)
+    return {
+        (ws.title, c.coordinate): c.value
+        for ws in wb.worksheets
+        for row in ws.iter_rows()
+        for c in row
+        if c.data_type == "f"
+    }
+
+
 @pytest.mark.parametrize("name", DISTRIBUTED)
 def test_sheep_xl_refresh_works_on_every_report(built, tmp_path, demo_server, name) -> None:
     path = tmp_path / name
     path.write_bytes(built[name].read_bytes())
-    before = openpyxl.load_workbook(path)
-    formulas_before = {
-        (ws.title, c.coordinate): c.value
-        for ws in before.worksheets
-        for row in ws.iter_rows()
-        for c in row
-        if c.data_type == "f"
-    }
+    formulas_before = formulas(path)
     with SheepClient(api_key=DEMO_API_KEY, base_url=demo_server.url) as client:
         later = dt.datetime(2026, 11, 25, 8, 0)
         result = refresh_workbook(path, client, now=later)
     assert result.results and all(r.rows >= 0 for r in result.results)
-    after = openpyxl.load_workbook(path)
-    formulas_after = {
-        (ws.title, c.coordinate): c.value
-        for ws in after.worksheets
-        for row in ws.iter_rows()
-        for c in row
-        if c.data_type == "f"
-    }
+    formulas_after = formulas(path)
     table_rows = {k: v for k, v in formulas_after.items() if "[#This Row]" in str(v)}
     assert {k: v for k, v in formulas_before.items() if "[#This Row]" not in str(v)} == {
         k: v for k, v in formulas_after.items() if "[#This Row]" not in str(v)

@@ -218,6 +218,7 @@ def sign_in_with(key: str, bucket: str, api_url: str | None = None) -> str:
         client.check_access(bucket)
     store_key(url, key)
     save_setting("default_bucket", bucket)
+    bump_function_epoch()  # the worksheet functions look up the key again
     return f"Signed in to {keyring_user(url)}: your key is in this computer's credential store."
 
 
@@ -269,6 +270,7 @@ def sign_in(book: xw.Book) -> None:
 def sign_out(book: xw.Book) -> None:
     url = resolve_api_url()
     removed = delete_key(url)
+    bump_function_epoch()
     _tell(
         book,
         f"Signed out: the key for {keyring_user(url)} was removed from this computer."

@@ -17,15 +17,17 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import os
 import threading
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from sheep_xl.api.client import SheepClient
 from sheep_xl.api.states import ACCEPTED, STATE_DESCRIPTIONS, resolve_state
 from sheep_xl.api.validation import validate_bucket, validate_uid
-from sheep_xl.config import load_settings, resolve_api_url
-from sheep_xl.credentials import resolve_api_key
+from sheep_xl.config import ENV_API_URL, config_path, load_settings, resolve_api_url
+from sheep_xl.credentials import ENV_API_KEY, resolve_api_key
 from sheep_xl.excel.cache import TtlCache, function_epoch
 from sheep_xl.excel.registry import worksheet_function
 from sheep_xl.exceptions import InputError, NotFoundError
@@ -44,9 +46,34 @@ _clients_lock = threading.Lock()
 # --- plumbing ----------------------------------------------------------------------------------
 
 
-def _connection() -> tuple[SheepClient, tuple[str, str]]:
-    """A keep-alive client for the current address and key, and a cache identity for them
-    (a hash of the key: signing in with another key never reuses another key's results)."""
+@dataclass(frozen=True)
+class _Session:
+    client: SheepClient
+    identity: tuple[str, str]  # (address, hash of the key): never reuse another key's results
+    ttl_seconds: float
+
+
+_session_memo: list[tuple[tuple[Any, ...], _Session]] = []
+
+
+def _inputs_fingerprint(epoch: str) -> tuple[Any, ...]:
+    """What the address, key and settings depend on. Sign in/out bump the epoch (the stored key
+    lives in the OS credential store, which is slow to ask on every cell)."""
+    path = config_path()
+    try:
+        stamp = path.stat().st_mtime_ns
+    except OSError:
+        stamp = None
+    return epoch, os.environ.get(ENV_API_KEY), os.environ.get(ENV_API_URL), str(path), stamp
+
+
+def _session(epoch: str) -> _Session:
+    """The client and settings for the current inputs; worked out again only when they change."""
+    fingerprint = _inputs_fingerprint(epoch)
+    with _clients_lock:
+        if _session_memo and _session_memo[0][0] == fingerprint:
+            return _session_memo[0][1]
+    settings = load_settings()
     url = resolve_api_url()
     key = resolve_api_key(url)
     identity = (url, hashlib.sha256(key.value.encode()).hexdigest()[:16])
@@ -54,7 +81,9 @@ def _connection() -> tuple[SheepClient, tuple[str, str]]:
         client = _clients.get(identity)
         if client is None:
             client = _clients[identity] = SheepClient(api_key=key.value, base_url=url)
-    return client, identity
+        session = _Session(client, identity, settings.cache_ttl_seconds)
+        _session_memo[:] = [(fingerprint, session)]
+    return session
 
 
 def _listing(bucket: str, api_state: str, ttl: float | None) -> tuple[list[dict], tuple]:
@@ -62,11 +91,13 @@ def _listing(bucket: str, api_state: str, ttl: float | None) -> tuple[list[dict]
     if epoch != _epoch_seen[0]:  # the ribbon's Refresh all asked for fresh data
         _epoch_seen[0] = epoch
         clear_cache()
-    client, identity = _connection()
-    key = (*identity, bucket.lower(), api_state)
-    if ttl is None:
-        ttl = load_settings().cache_ttl_seconds
-    records = _records.get(key, lambda: client.events(bucket, api_state), ttl)
+    session = _session(epoch)
+    key = (*session.identity, bucket.lower(), api_state)
+    records = _records.get(
+        key,
+        lambda: session.client.events(bucket, api_state),
+        session.ttl_seconds if ttl is None else ttl,
+    )
     return records, key
 
 
@@ -197,9 +228,10 @@ def SHEEP_EVENT(bucket: Any, uid: Any, field: Any = "title") -> Any:
     records, _ = _listing(bucket, "all", None)
     record = next((r for r in records if r.get("uid") == uid), None)
     if record is None or name not in record:
-        client, identity = _connection()
+        session = _session(function_epoch())
         record = _records.get(
-            (*identity, bucket.lower(), "uid", uid), lambda: client.event(bucket, uid)
+            (*session.identity, bucket.lower(), "uid", uid),
+            lambda: session.client.event(bucket, uid),
         )
     if record is None:
         raise NotFoundError(f"Event '{uid}' was not found in bucket '{bucket}'.")

@@ -34,8 +34,7 @@ from openpyxl.formatting.rule import CellIsRule
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.workbook.defined_name import DefinedName
-from openpyxl.worksheet.filters import AutoFilter
-from openpyxl.worksheet.table import Table, TableColumn, TableFormula, TableStyleInfo
+from openpyxl.worksheet.table import TableFormula
 
 from sheep_xl.api.client import ProgressCallback, SheepClient
 from sheep_xl.exceptions import WorkbookError
@@ -53,6 +52,7 @@ from sheep_xl.tables.queries import (
 from sheep_xl.workbook.files import atomic_path
 from sheep_xl.workbook.refresh import apply_results, fetch_queries
 from sheep_xl.writers.ooxml import XlsxPackage
+from sheep_xl.writers.xlsx_new import excel_table, print_setup
 from sheep_xl.writers.xlsx_refresh import WorkbookEditor
 
 TITLE_FONT = Font(bold=True, size=18, color="1F3864")
@@ -246,15 +246,6 @@ def build_report(
     return BuiltReport(template, out, {q.name: len(frames[q.name]) for q in stored})
 
 
-def _print_setup(ws: Any, repeat_header: bool) -> None:
-    ws.page_setup.orientation = "landscape"
-    ws.page_setup.fitToWidth = 1
-    ws.page_setup.fitToHeight = 0
-    ws.sheet_properties.pageSetUpPr.fitToPage = True
-    if repeat_header:
-        ws.print_title_rows = "1:1"
-
-
 def _cover(wb: Workbook, template: ReportTemplate, stored: Sequence[StoredQuery]) -> None:
     ws = wb.create_sheet("Cover")
     ws.sheet_view.showGridLines = False
@@ -309,7 +300,7 @@ def _cover(wb: Workbook, template: ReportTemplate, stored: Sequence[StoredQuery]
         ws.merge_cells(start_row=row, start_column=1, end_row=row, end_column=5)
         ws.cell(row, 1).alignment = Alignment(wrap_text=True, vertical="top")
         ws.row_dimensions[row].height = 30
-    _print_setup(ws, repeat_header=False)
+    print_setup(ws, None)
 
 
 def _this_row(formula: str, table: str) -> str:
@@ -334,14 +325,12 @@ def _table_sheet(wb: Workbook, query: QueryDef, plan: TablePlan) -> None:
         cell = ws.cell(2, first_calc + offset, formula)
         cell.number_format = calc.number_format
     ref = f"A1:{get_column_letter(len(titles))}2"
-    table = Table(displayName=query.table, name=query.table, ref=ref)
-    columns = [TableColumn(id=i, name=t) for i, t in enumerate(titles, 1)]
+    table = excel_table(query.table, titles, ref, DEFAULT_TABLE_STYLE)
     for offset, calc in enumerate(query.calculated):
         formula = _this_row(calc.formula, query.table).lstrip("=")
-        columns[plan.n_cols + offset].calculatedColumnFormula = TableFormula(attr_text=formula)
-    table.tableColumns = columns
-    table.autoFilter = AutoFilter(ref=ref)
-    table.tableStyleInfo = TableStyleInfo(name=DEFAULT_TABLE_STYLE, showRowStripes=True)
+        table.tableColumns[plan.n_cols + offset].calculatedColumnFormula = TableFormula(
+            attr_text=formula
+        )
     ws.add_table(table)
     for rule in query.highlight:
         if rule.column not in titles:
@@ -354,7 +343,7 @@ def _table_sheet(wb: Workbook, query: QueryDef, plan: TablePlan) -> None:
             CellIsRule(operator=rule.operator, formula=[str(rule.value)], fill=fill, font=font),
         )
     ws.freeze_panes = "A2"
-    _print_setup(ws, repeat_header=True)
+    print_setup(ws, 1)
 
 
 def _queries_sheet(wb: Workbook, stored: Sequence[StoredQuery]) -> None:
@@ -368,12 +357,8 @@ def _queries_sheet(wb: Workbook, stored: Sequence[StoredQuery]) -> None:
         ws.cell(4, index, column.title).font = BOLD
         ws.column_dimensions[get_column_letter(index)].width = column.width
     ref = f"A4:{get_column_letter(plan.n_cols)}5"
-    table = Table(displayName=QUERIES_TABLE, name=QUERIES_TABLE, ref=ref)
-    table.tableColumns = [TableColumn(id=i, name=t) for i, t in enumerate(plan.titles, 1)]
-    table.autoFilter = AutoFilter(ref=ref)
-    table.tableStyleInfo = TableStyleInfo(name=DEFAULT_TABLE_STYLE, showRowStripes=True)
-    ws.add_table(table)
-    _print_setup(ws, repeat_header=False)
+    ws.add_table(excel_table(QUERIES_TABLE, plan.titles, ref, plan.style))
+    print_setup(ws, None)
 
 
 # --- summary blocks ------------------------------------------------------------------------------
@@ -407,7 +392,7 @@ def _summary_sheet(
         else:
             raise WorkbookError(f"Unknown summary block kind {kind!r} in {template.path.name}.")
         row += 2
-    _print_setup(ws, repeat_header=False)
+    print_setup(ws, None)
 
 
 def _heading(ws: Any, row: int, title: str, headers: Sequence[str]) -> int:
@@ -528,7 +513,7 @@ def _formula_sheet(wb: Workbook, sheet: FormulaSheet, bucket: str) -> list[str]:
         ws.cell(3 + number, 1, item["label"])
         ws.cell(3 + number, 2, item["formula"].replace("{bucket}", bucket))
     ws.column_dimensions["A"].width = max(ws.column_dimensions["A"].width or 0, 36)
-    _print_setup(ws, repeat_header=False)
+    print_setup(ws, None)
     return spilling
 
 

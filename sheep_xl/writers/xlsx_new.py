@@ -16,6 +16,7 @@ import warnings
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
@@ -64,18 +65,29 @@ class SheetSpec:
         return f"A{self.header_row}:{last_col}{self.last_row}"
 
 
-def excel_table(plan: TablePlan, ref: str) -> Table:
-    table = Table(displayName=plan.name, name=plan.name, ref=ref)
-    table.tableColumns = [TableColumn(id=i, name=t) for i, t in enumerate(plan.titles, 1)]
+def excel_table(name: str, titles: Sequence[str], ref: str, style: str) -> Table:
+    """An openpyxl table with its columns named (write-only mode cannot read them) and filters."""
+    table = Table(displayName=name, name=name, ref=ref)
+    table.tableColumns = [TableColumn(id=i, name=t) for i, t in enumerate(titles, 1)]
     table.autoFilter = AutoFilter(ref=ref)
     table.tableStyleInfo = TableStyleInfo(
-        name=plan.style,
+        name=style,
         showRowStripes=True,
         showColumnStripes=False,
         showFirstColumn=False,
         showLastColumn=False,
     )
     return table
+
+
+def print_setup(ws: Any, header_row: int | None) -> None:
+    """Printed landscape, one page wide, with the table's header row repeated on every page."""
+    ws.page_setup.orientation = "landscape"
+    ws.page_setup.fitToWidth = 1
+    ws.page_setup.fitToHeight = 0
+    ws.sheet_properties.pageSetUpPr.fitToPage = True
+    if header_row is not None:
+        ws.print_title_rows = f"{header_row}:{header_row}"
 
 
 def _skeleton_sheet(wb: Workbook, spec: SheetSpec) -> None:
@@ -85,11 +97,7 @@ def _skeleton_sheet(wb: Workbook, spec: SheetSpec) -> None:
     for index, column in enumerate(plan.columns, 1):
         ws.column_dimensions[get_column_letter(index)].width = column.width
     ws.freeze_panes = f"A{spec.header_row + 1}"
-    ws.page_setup.orientation = "landscape"  # printed: one page wide, header on every page
-    ws.page_setup.fitToWidth = 1
-    ws.page_setup.fitToHeight = 0
-    ws.sheet_properties.pageSetUpPr.fitToPage = True
-    ws.print_title_rows = f"{spec.header_row}:{spec.header_row}"
+    print_setup(ws, spec.header_row)
     for number, line in enumerate(spec.preamble):
         cell = WriteOnlyCell(ws, value=line)
         cell.data_type = "s"
@@ -108,7 +116,7 @@ def _skeleton_sheet(wb: Workbook, spec: SheetSpec) -> None:
         with warnings.catch_warnings():
             # openpyxl warns that write-only tables need their columns set by hand: they are.
             warnings.filterwarnings("ignore", "In write-only mode", UserWarning)
-            ws.add_table(excel_table(plan, spec.ref))
+            ws.add_table(excel_table(plan.name, plan.titles, spec.ref, plan.style))
 
 
 def write_workbook(
