@@ -12,19 +12,28 @@ import getpass
 import logging
 import sys
 import traceback
+import warnings
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any, TextIO, TypeVar
 
 from sheep_xl import __version__
 from sheep_xl.api.client import SheepClient
 from sheep_xl.api.states import ACCEPTED, STATE_DESCRIPTIONS
-from sheep_xl.config import resolve_api_url, save_setting
-from sheep_xl.credentials import delete_key, keyring_user, store_key
+from sheep_xl.api.validation import validate_bucket
+from sheep_xl.config import config_warnings, resolve_api_url, save_setting
+from sheep_xl.credentials import (
+    ENV_API_KEY,
+    check_credential_store,
+    delete_key,
+    keyring_user,
+    store_key,
+)
 from sheep_xl.excel.cache import bump_function_epoch
 from sheep_xl.exceptions import EXIT_BAD_INPUT, EXIT_OK, InputError, SheepError
 
 log = logging.getLogger("sheep_xl")
+T = TypeVar("T")
 
 
 class Progress:
@@ -90,13 +99,15 @@ def cmd_refresh(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
 
     progress = Progress(err, args.quiet)
 
+    from sheep_xl.workbook.sources import Connections, describe_source
+
     def per_query(query: Any) -> Progress:
-        progress.say(f"Refreshing '{query.name}' ({query.bucket}, {query.state})")
+        progress.say(f"Refreshing '{query.name}' ({describe_source(query)})")
         return progress
 
-    with SheepClient(base_url=args.api_url) as client:
+    with Connections(api_url=args.api_url) as sources:
         result = refresh_workbook(
-            Path(args.workbook), client, args.query or None, progress=per_query
+            Path(args.workbook), sources, args.query or None, progress=per_query
         )
     progress.done()
     for warning in result.warnings:
@@ -111,10 +122,25 @@ def cmd_refresh(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
 
 
 def cmd_login(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    # Everything that can be wrong is checked before the key is asked for.
     url = resolve_api_url(args.api_url)
     host = keyring_user(url)
-    bucket = args.bucket or _ask("Bucket to check the key against (e.g. example): ", err)
-    key = getpass.getpass(f"sheepCRM API key for {host} (input hidden): ", stream=err).strip()
+    bucket = validate_bucket(args.bucket) if args.bucket is not None else None
+    check_credential_store(url)
+    if bucket is None:
+        bucket = validate_bucket(_ask("Bucket to check the key against (e.g. example): ", err))
+    try:
+        with warnings.catch_warnings():
+            # without a terminal getpass says "input may be echoed" itself, in plain words
+            warnings.simplefilter("ignore", getpass.GetPassWarning)
+            key = getpass.getpass(f"sheepCRM API key for {host} (input hidden): ", stream=err)
+    except EOFError:
+        err.write("\n")
+        raise InputError(
+            "No key was entered because the input is closed: run 'sheep-xl login' in a "
+            f"terminal, or set the {ENV_API_KEY} environment variable instead."
+        ) from None
+    key = key.strip()
     if not key:
         raise InputError("No key was entered: paste the API key from your sheepCRM profile.")
     if not args.no_check:
@@ -128,9 +154,17 @@ def cmd_login(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
 
 
 def _ask(prompt: str, err: TextIO) -> str:
+    """One line from standard input; a closed input (EOF) is an error, not an empty answer."""
     err.write(prompt)
     err.flush()
-    return sys.stdin.readline().strip()
+    line = sys.stdin.readline()
+    if not line:
+        err.write("\n")
+        raise InputError(
+            "No bucket was entered because the input is closed: give it with --bucket, "
+            "for example 'sheep-xl login --bucket example'."
+        )
+    return line.strip()
 
 
 def cmd_logout(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
@@ -161,33 +195,37 @@ def cmd_states(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
 
 
 def cmd_columns(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
-    from sheep_xl.frames.catalogue import CATALOGUE, DEFAULT_COLUMNS
+    from sheep_xl.frames.catalogue import CATALOGUE, DEFAULT_COLUMNS, DERIVED
 
-    for fld in CATALOGUE:
-        mark = "*" if fld.name in DEFAULT_COLUMNS else " "
+    for fld in (*CATALOGUE, *DERIVED.values()):
+        mark = "*" if fld.name in DEFAULT_COLUMNS else "+" if fld.name in DERIVED else " "
         out.write(f"{mark} {fld.name:<38} {fld.kind:<9} {fld.title}\n")
-    out.write("(* = default column)\n")
+    out.write(
+        "(* = default column; + = computed by sheep-xl, not part of 'all': ask for it by name)\n"
+    )
     return EXIT_OK
 
 
 def cmd_demo(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     from sheep_xl.demo.data import DEMO_BUCKET
-    from sheep_xl.demo.server import DEMO_API_KEY, DemoServer
+    from sheep_xl.tables.queries import SOURCE_DEMO
     from sheep_xl.workbook.export import export_events
+    from sheep_xl.workbook.sources import Connections
 
     progress = Progress(err, args.quiet)
-    with DemoServer() as server:
-        progress.say(f"Started the demo sheepCRM server at {server.url}")
-        with SheepClient(api_key=DEMO_API_KEY, base_url=server.url) as client:
-            result = export_events(
-                client,
-                DEMO_BUCKET,
-                args.state,
-                args.out,
-                args.columns,
-                progress=progress,
-                stdout=out,
-            )
+    with Connections() as sources:
+        client = sources.demo()
+        progress.say(f"Started the built-in demo sheepCRM server at {client.base_url}")
+        result = export_events(
+            client,
+            DEMO_BUCKET,
+            args.state,
+            args.out,
+            args.columns,
+            progress=progress,
+            stdout=out,
+            source=SOURCE_DEMO,  # refreshing the workbook later goes to the demo again
+        )
     progress.done()
     progress.say(
         f"Wrote {result.rows:,} {args.state} demo events x {result.columns} columns to {args.out}"
@@ -243,56 +281,67 @@ def cmd_addin_status(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     return EXIT_OK
 
 
-def default_templates_folder() -> Path:
-    """``./workbook_templates``, else the repository's (for a source checkout)."""
-    here = Path("workbook_templates")
-    if here.is_dir():
-        return here
-    return Path(__file__).resolve().parent.parent / "workbook_templates"
-
-
 def cmd_templates_build(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
-    import contextlib
     import datetime as dt
 
-    from sheep_xl.reports.templates import build_report, find_templates
+    from sheep_xl.reports.templates import (
+        build_report,
+        builtin_templates,
+        find_templates,
+        select_templates,
+    )
+    from sheep_xl.tables.queries import SOURCE_DEMO, SOURCE_SHEEPCRM
+    from sheep_xl.workbook.sources import Connections
 
     progress = Progress(err, args.quiet)
-    templates = find_templates(
-        Path(args.templates) if args.templates else default_templates_folder()
-    )
-    if args.only:
-        wanted = {name.lower() for name in args.only}
-        templates = [t for t in templates if t.path.stem.lower() in wanted]
-    now = (
-        dt.datetime.fromisoformat(args.now)
-        if args.now
-        else dt.datetime.now().replace(microsecond=0)
-    )
+    available = find_templates(Path(args.templates)) if args.templates else builtin_templates()
+    templates = select_templates(available, args.only)  # unknown names: exit 2, nothing built
+    now = _iso(args.now, dt.datetime.fromisoformat, "--now", "2026-11-24T09:00")
+    now = now or dt.datetime.now().replace(microsecond=0)
+    if args.demo:
+        from sheep_xl.demo.data import DEMO_BUCKET
+
+        if args.bucket and args.bucket != DEMO_BUCKET:
+            raise InputError(
+                f"The demo data has only the bucket '{DEMO_BUCKET}': leave out --bucket with "
+                "--demo, or leave out --demo to build from your own sheepCRM."
+            )
+        today = _iso(args.today, dt.date.fromisoformat, "--today", "2026-11-24")
+        sources, bucket, source = Connections(demo_today=today), DEMO_BUCKET, SOURCE_DEMO
+    else:
+        if not args.bucket:
+            raise InputError("Give --bucket (your sheepCRM database name), or --demo.")
+        sources = Connections(api_url=args.api_url)
+        bucket, source = args.bucket, SOURCE_SHEEPCRM
     out_dir = Path(args.out)
     out_dir.mkdir(parents=True, exist_ok=True)
-    with contextlib.ExitStack() as stack:
-        if args.demo:
-            from sheep_xl.demo.data import DEMO_BUCKET
-            from sheep_xl.demo.server import DEMO_API_KEY, DemoServer
-
-            today = dt.date.fromisoformat(args.today) if args.today else None
-            server = stack.enter_context(DemoServer(today=today))
-            client = stack.enter_context(SheepClient(api_key=DEMO_API_KEY, base_url=server.url))
-            bucket = args.bucket or DEMO_BUCKET
-        else:
-            if not args.bucket:
-                raise InputError("Give --bucket (your sheepCRM database name), or --demo.")
-            client = stack.enter_context(SheepClient(base_url=args.api_url))
-            bucket = args.bucket
+    with sources:
         for template in templates:
             built = build_report(
-                template, client, bucket, out_dir, now=now, progress=lambda q: progress
+                template,
+                sources,
+                bucket,
+                out_dir,
+                now=now,
+                progress=lambda q: progress,
+                source=source,
             )
             rows = ", ".join(f"{name} {n:,} rows" for name, n in built.rows.items())
             progress.say(f"Built {built.path}" + (f" ({rows})" if rows else ""))
     progress.done()
     return EXIT_OK
+
+
+def _iso(text: str | None, parse: Callable[[str], T], option: str, example: str) -> T | None:
+    """An ISO date or time option; a bad one is bad input, not a crash."""
+    if not text:
+        return None
+    try:
+        return parse(text)
+    except ValueError:
+        raise InputError(
+            f"{option} {text!r} is not an ISO date or time such as {example}."
+        ) from None
 
 
 def cmd_addin_refresh_on_open(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
@@ -316,16 +365,19 @@ def cmd_demo_server(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
 # --- parser -------------------------------------------------------------------------------
 
 
-def _common_options(suppress: bool) -> argparse.ArgumentParser:
-    """Options accepted before or after the command; after it they must not reset defaults."""
+def _common_options(suppress: bool, api_url: bool = True) -> argparse.ArgumentParser:
+    """Options accepted before or after the command; after it they must not reset defaults.
+
+    ``--api-url`` is offered only by commands that talk to sheepCRM (``api_url=True``)."""
     common = argparse.ArgumentParser(add_help=False)
     default: dict[str, Any] = {"default": argparse.SUPPRESS} if suppress else {}
-    common.add_argument(
-        "--api-url",
-        help="sheepCRM API address (default: settings, SHEEP_API_URL or "
-        "https://sls-api.sheepcrm.com)",
-        **({"default": None} | default),
-    )
+    if api_url:
+        common.add_argument(
+            "--api-url",
+            help="sheepCRM API address (default: settings, SHEEP_API_URL or "
+            "https://sls-api.sheepcrm.com)",
+            **({"default": None} | default),
+        )
     common.add_argument(
         "-q", "--quiet", action="store_true", help="no progress messages", **default
     )
@@ -337,6 +389,7 @@ def _common_options(suppress: bool) -> argparse.ArgumentParser:
 
 def build_parser() -> argparse.ArgumentParser:
     common = _common_options(suppress=True)
+    local = _common_options(suppress=True, api_url=False)  # for commands that stay offline
     parser = argparse.ArgumentParser(
         prog="sheep-xl",
         parents=[common],
@@ -344,14 +397,21 @@ def build_parser() -> argparse.ArgumentParser:
         "'sheep-xl login'; it is never given on the command line.",
     )
     parser.add_argument("--version", action="version", version=f"sheep-xl {__version__}")
-    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    sub = parser.add_subparsers(
+        dest="command",
+        metavar="COMMAND",
+        required=True,
+        help="run 'sheep-xl COMMAND --help' for its options",
+    )
 
-    def add(name: str, func: Callable[..., int], help: str) -> argparse.ArgumentParser:
-        p = sub.add_parser(name, parents=[common], help=help, description=help)
+    def add(
+        name: str, func: Callable[..., int], help: str, api: bool = False
+    ) -> argparse.ArgumentParser:
+        p = sub.add_parser(name, parents=[common if api else local], help=help, description=help)
         p.set_defaults(func=func)
         return p
 
-    p = add("events", cmd_events, "fetch events and write .xlsx, .csv or CSV to stdout")
+    p = add("events", cmd_events, "fetch events and write .xlsx, .csv or CSV to stdout", api=True)
     p.add_argument("bucket", help="your sheepCRM database name, e.g. example")
     p.add_argument("state", help=f"one of: {', '.join(ACCEPTED)}")
     p.add_argument("--columns", help="'default', 'all', or comma-separated names or titles")
@@ -359,15 +419,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--page-size", type=int, default=None, help="events per request (250)")
     p.add_argument("--table", default="Events", help="Excel table name (default Events)")
 
-    p = add("refresh", cmd_refresh, "refresh the stored queries of a workbook in place")
+    p = add("refresh", cmd_refresh, "refresh the stored queries of a workbook in place", api=True)
     p.add_argument("workbook", help="an .xlsx written by sheep-xl (or with a SheepCRM sheet)")
     p.add_argument("--query", action="append", help="only this query (repeatable)")
 
-    p = add("login", cmd_login, "store your API key in the OS credential store")
+    p = add("login", cmd_login, "store your API key in the OS credential store", api=True)
     p.add_argument("--bucket", help="bucket to check the key against")
     p.add_argument("--no-check", action="store_true", help="store without checking")
-    add("logout", cmd_logout, "remove the stored API key")
-    p = add("doctor", cmd_doctor, "show versions, settings and test the connection")
+    add("logout", cmd_logout, "remove the stored API key", api=True)
+    p = add("doctor", cmd_doctor, "show versions, settings and test the connection", api=True)
     p.add_argument("--bucket", help="also check that the key can read this bucket")
     add("states", cmd_states, "list the accepted states and classifications")
     add("columns", cmd_columns, "list every event field, its kind and title")
@@ -376,9 +436,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", default="events.xlsx", help="output file (default events.xlsx)")
     p.add_argument("--state", default="confirmed", help="state or classification")
     p.add_argument("--columns", help="'default', 'all', or names")
-    addin = sub.add_parser("addin", help="build, install or remove the Excel add-in")
-    addin_sub = addin.add_subparsers(dest="addin_command", metavar="ACTION", required=True)
-    p = addin_sub.add_parser("build", parents=[common], help="build sheepcrm.xlam from sources")
+    text = "build, install or remove the Excel add-in"
+    addin = sub.add_parser("addin", help=text, description=text)
+    addin_sub = addin.add_subparsers(
+        dest="addin_command",
+        metavar="ACTION",
+        required=True,
+        help="run 'sheep-xl addin ACTION --help' for its options",
+    )
+    text = "build sheepcrm.xlam from sources"
+    p = addin_sub.add_parser("build", parents=[local], help=text, description=text)
     p.add_argument("--out", default="sheepcrm.xlam", help="file or folder (default sheepcrm.xlam)")
     p.set_defaults(func=cmd_addin_build)
     for action, func, text in (
@@ -386,41 +453,49 @@ def build_parser() -> argparse.ArgumentParser:
         ("remove", cmd_addin_remove, "remove the add-in and its settings"),
         ("status", cmd_addin_status, "show whether and where the add-in is installed"),
     ):
-        p = addin_sub.add_parser(action, parents=[common], help=text, description=text)
+        p = addin_sub.add_parser(action, parents=[local], help=text, description=text)
         p.add_argument("--target", help="a folder to use instead of Excel's (for testing)")
         if action != "status":
             p.add_argument("--dry-run", action="store_true", help="only print the plan")
         if action == "install":
             p.add_argument("--addin", help="install this .xlam instead of building one")
         p.set_defaults(func=func)
-    p = addin_sub.add_parser(
-        "refresh-on-open",
-        parents=[common],
-        help="turn refreshing marked workbooks when they open on or off",
-    )
-    p.add_argument("switch", choices=("on", "off"))
+    text = "turn refreshing marked workbooks when they open on or off"
+    p = addin_sub.add_parser("refresh-on-open", parents=[local], help=text, description=text)
+    p.add_argument("switch", choices=("on", "off"), help="on or off, for every workbook")
     p.add_argument("--target", help="a folder to use instead of Excel's (for testing)")
     p.set_defaults(func=cmd_addin_refresh_on_open)
 
-    templates = sub.add_parser("templates", help="build the report workbooks")
+    text = "build the report workbooks"
+    templates = sub.add_parser("templates", help=text, description=text)
     templates_sub = templates.add_subparsers(
-        dest="templates_command", metavar="ACTION", required=True
+        dest="templates_command",
+        metavar="ACTION",
+        required=True,
+        help="run 'sheep-xl templates ACTION --help' for its options",
     )
     p = templates_sub.add_parser(
         "build", parents=[common], help="build every report of workbook_templates/ into .xlsx files"
     )
-    p.add_argument("--bucket", help="your sheepCRM bucket (default: example with --demo)")
+    p.add_argument("--bucket", help="your sheepCRM bucket (needs 'sheep-xl login' first)")
     p.add_argument("--out", default="reports", help="output folder (default reports)")
     p.add_argument("--demo", action="store_true", help="use the built-in demo server")
-    p.add_argument("--templates", help="folder of *.toml definitions (default workbook_templates)")
+    p.add_argument(
+        "--templates",
+        help="a folder of your own *.toml definitions (default: the built-in reports)",
+    )
     p.add_argument("--only", action="append", help="only this template (file name without .toml)")
     p.add_argument("--now", help="the refresh time to record, e.g. 2026-11-24T09:00 (default now)")
     p.add_argument("--today", help="with --demo: the demo data's 'today', e.g. 2026-11-24")
     p.set_defaults(func=cmd_templates_build)
 
     p = add("demo-server", cmd_demo_server, "run the demo sheepCRM server until Ctrl-C")
-    p.add_argument("--port", type=int, default=8765)
-    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--port", type=int, default=8765, help="port to listen on (default 8765)")
+    p.add_argument(
+        "--host",
+        default="127.0.0.1",
+        help="address to listen on (default 127.0.0.1, this computer)",
+    )
     return parser
 
 
@@ -437,7 +512,16 @@ def main(
     for name, default in (("api_url", None), ("quiet", False), ("debug", False)):
         if not hasattr(args, name):  # options may come before or after the command
             setattr(args, name, default)
+    chosen = _chosen_parser(parser, args)
+    if args.api_url is not None and "--api-url" not in chosen._option_string_actions:
+        err.write(
+            f"sheep-xl: --api-url does not apply to '{chosen.prog}', which does not contact "
+            "sheepCRM: leave it out.\n"
+        )
+        return EXIT_BAD_INPUT
     _configure_logging(args, err)
+    for warning in _settings_warnings():
+        err.write(f"warning: {warning}\n")
     try:
         return int(args.func(args, out, err))
     except SheepError as exc:
@@ -464,6 +548,26 @@ def main(
             "report the output.\n"
         )
         return 1
+
+
+def _chosen_parser(parser: argparse.ArgumentParser, args: argparse.Namespace) -> Any:
+    """The (sub-)parser of the command that was given, e.g. the one of ``addin build``."""
+    current = parser
+    while True:
+        subs = [a for a in current._actions if isinstance(a, argparse._SubParsersAction)]
+        name = getattr(args, subs[0].dest, None) if subs else None
+        if name is None or name not in subs[0].choices:
+            return current
+        current = subs[0].choices[name]
+
+
+def _settings_warnings() -> list[str]:
+    """Warnings about the settings file (unknown keys); a file that cannot be read at all is
+    reported by the commands that need it, as an error."""
+    try:
+        return config_warnings()
+    except SheepError:
+        return []
 
 
 def _configure_logging(args: Any, err: TextIO) -> None:

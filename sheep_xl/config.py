@@ -7,6 +7,8 @@ It never holds the API key: that lives in the OS credential store (see ``credent
 
 from __future__ import annotations
 
+import difflib
+import logging
 import os
 import tomllib
 from dataclasses import dataclass, fields
@@ -22,6 +24,9 @@ APP_NAME = "sheep-xl"
 DEFAULT_API_URL = "https://sls-api.sheepcrm.com"
 ENV_API_URL = "SHEEP_API_URL"
 ENV_CONFIG_FILE = "SHEEP_XL_CONFIG"
+
+log = logging.getLogger(__name__)
+_warned: set[tuple[str, str]] = set()  # (file, key): each unknown key is logged once
 
 
 @dataclass(frozen=True)
@@ -66,7 +71,11 @@ def load_settings(path: Path | None = None) -> Settings:
     values: dict[str, Any] = {}
     for key, value in raw.items():
         if key not in known:
-            continue  # unknown keys are ignored so older versions can read newer files
+            # ignored, so older versions can read newer files, but never silently (a typo)
+            if (str(path or config_path()), key) not in _warned:
+                _warned.add((str(path or config_path()), key))
+                log.warning("%s", _unknown_key_sentence(key, path or config_path()))
+            continue
         default = getattr(Settings, key)
         if isinstance(default, bool):
             ok = isinstance(value, bool)
@@ -85,6 +94,22 @@ def load_settings(path: Path | None = None) -> Settings:
     if env_url:
         values["api_url"] = env_url
     return Settings(**values)
+
+
+def config_warnings(path: Path | None = None) -> list[str]:
+    """One sentence per unknown key in the settings file (the CLI prints them as warnings)."""
+    path = path or config_path()
+    known = set(_names())
+    return [_unknown_key_sentence(key, path) for key in read_config_file(path) if key not in known]
+
+
+def _unknown_key_sentence(key: str, path: Path) -> str:
+    close = difflib.get_close_matches(key, _names(), n=1, cutoff=0.6)
+    hint = f" (did you mean {close[0]!r}?)" if close else ""
+    return (
+        f"The setting {key!r} in {path} is not one sheep-xl knows{hint} and is ignored: "
+        f"the settings are {', '.join(_names())}."
+    )
 
 
 def _toml_value(value: Any) -> str:

@@ -7,13 +7,16 @@ so a key for the real API is never sent to another server. Nothing here prints o
 from __future__ import annotations
 
 import os
+import sys
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 import keyring
+import keyring.backends.chainer
+import keyring.backends.fail
 import keyring.errors
 
-from sheep_xl.exceptions import ApiKeyMissingError, SheepError
+from sheep_xl.exceptions import ApiKeyMissingError, CredentialStoreError
 
 ENV_API_KEY = "SHEEP_API_KEY"
 KEYRING_SERVICE = "sheep-xl"
@@ -72,11 +75,60 @@ def describe_key_source(api_url: str) -> str:
 def store_key(api_url: str, key: str) -> None:
     try:
         keyring.set_password(KEYRING_SERVICE, keyring_user(api_url), key)
+    except keyring.errors.NoKeyringError:
+        raise CredentialStoreError(_no_store_sentence()) from None
     except keyring.errors.KeyringError as exc:
-        raise SheepError(
+        raise CredentialStoreError(
             f"The OS credential store refused the key ({type(exc).__name__}): "
             f"set {ENV_API_KEY} instead, or install a keyring backend."
         ) from None
+
+
+def credential_store_problem(api_url: str, platform: str = sys.platform) -> str | None:
+    """One sentence saying why no key can be stored on this computer, or None when it can.
+
+    A store counts as missing when keyring fell back to its ``fail`` backend, when its chainer
+    has no backends, or when asking it raises ``NoKeyringError``; asking for this host's entry
+    is what ``login`` would do next anyway, so it prompts for nothing new."""
+    try:
+        backend = keyring.get_keyring()
+    except keyring.errors.KeyringError:
+        return _no_store_sentence(platform)
+    if isinstance(backend, keyring.backends.fail.Keyring) or (
+        isinstance(backend, keyring.backends.chainer.ChainerBackend) and not backend.backends
+    ):
+        return _no_store_sentence(platform)
+    try:
+        backend.get_password(KEYRING_SERVICE, keyring_user(api_url))
+    except keyring.errors.NoKeyringError:
+        return _no_store_sentence(platform)
+    except keyring.errors.KeyringError as exc:
+        return (
+            f"The OS credential store ({keyring_backend_name()}) cannot be used "
+            f"({type(exc).__name__}): unlock it and try again, or set the {ENV_API_KEY} "
+            "environment variable instead."
+        )
+    return None
+
+
+def _no_store_sentence(platform: str = sys.platform) -> str:
+    linux = (
+        ", or install and start a Secret Service such as gnome-keyring (or KWallet) and log in "
+        "to the desktop again"
+        if platform.startswith("linux")
+        else ""
+    )
+    return (
+        "This computer has no usable OS credential store, so 'sheep-xl login' cannot keep your "
+        f"API key: set the {ENV_API_KEY} environment variable instead{linux}."
+    )
+
+
+def check_credential_store(api_url: str) -> None:
+    """Raise `CredentialStoreError` (exit 3) when no key can be stored here."""
+    problem = credential_store_problem(api_url)
+    if problem:
+        raise CredentialStoreError(problem)
 
 
 def delete_key(api_url: str) -> bool:
@@ -91,8 +143,18 @@ def delete_key(api_url: str) -> bool:
 
 
 def keyring_backend_name() -> str:
+    """The backend's class name; for a chainer, the backends it chains (``a + b``)."""
     try:
         backend = keyring.get_keyring()
     except Exception:  # diagnostics must not fail
         return "unavailable"
-    return type(backend).__name__
+    if isinstance(backend, keyring.backends.chainer.ChainerBackend):
+        chained = " + ".join(_backend_label(b) for b in backend.backends)
+        return f"chainer.ChainerBackend ({chained or 'no backends'})"
+    return _backend_label(backend)
+
+
+def _backend_label(backend: object) -> str:
+    """``SecretService.Keyring``, ``Windows.WinVaultKeyring``, ``fail.Keyring``, ..."""
+    module = type(backend).__module__.removeprefix("keyring.backends.")
+    return f"{module}.{type(backend).__name__}"

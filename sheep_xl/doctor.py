@@ -18,8 +18,13 @@ import requests
 from sheep_xl import __version__
 from sheep_xl.api.client import SheepClient
 from sheep_xl.config import ENV_API_URL, config_path, load_settings
-from sheep_xl.credentials import describe_key_source, keyring_backend_name
-from sheep_xl.exceptions import SheepError
+from sheep_xl.credentials import (
+    ENV_API_KEY,
+    credential_store_problem,
+    describe_key_source,
+    keyring_backend_name,
+)
+from sheep_xl.exceptions import EXIT_AUTH, EXIT_BAD_INPUT, SheepError
 
 PACKAGES = ("xlwings", "pandas", "openpyxl", "requests", "keyring", "truststore", "lxml")
 
@@ -60,7 +65,7 @@ def diagnose(bucket: str | None = None, api_url: str | None = None) -> list[Chec
         Check("Config file", str(config_path()) + ("" if config_path().is_file() else " (none)")),
         Check("API address", f"{url} (from {url_source})"),
         Check("API key", f"from {describe_key_source(url)}"),
-        Check("Credential store", keyring_backend_name()),
+        _credential_store(url),
         Check(
             "TLS",
             f"{ssl.OPENSSL_VERSION}; OS trust store via truststore: "
@@ -68,8 +73,39 @@ def diagnose(bucket: str | None = None, api_url: str | None = None) -> list[Chec
         ),
         Check("Proxy", _proxy_description(url)),
     ]
+    checks.append(_addin())
     checks.append(_reachability(url, bucket or settings.default_bucket))
     return checks
+
+
+def _addin() -> Check:
+    """Whether the Excel add-in is installed, and built for this environment's xlwings."""
+    from sheep_xl.addin.install import status
+
+    if sys.platform not in ("win32", "darwin"):
+        return Check("Excel add-in", f"not applicable on {sys.platform} (Excel: Windows, macOS)")
+    try:
+        info = status()
+    except SheepError as exc:
+        return Check("Excel add-in", str(exc), ok=False, exit_code=exc.exit_code)
+    if not info.installed:
+        return Check("Excel add-in", f"not installed ({info.addin_file})")
+    problem = info.xlwings_mismatch
+    if problem:
+        return Check("Excel add-in", problem, ok=False, exit_code=EXIT_BAD_INPUT)
+    return Check("Excel add-in", f"{info.addin_file} (xlwings {info.xlwings_here})")
+
+
+def _credential_store(url: str) -> Check:
+    """The store's backend and whether it works; a problem only when no key can come from
+    anywhere (with ``SHEEP_API_KEY`` set, a missing store is just a note)."""
+    problem = credential_store_problem(url)
+    if problem is None:
+        return Check("Credential store", f"{keyring_backend_name()} (usable)")
+    detail = f"{keyring_backend_name()}: {problem}"
+    if os.environ.get(ENV_API_KEY, "").strip():
+        return Check("Credential store", f"{detail} ({ENV_API_KEY} is set, so that is used)")
+    return Check("Credential store", detail, ok=False, exit_code=EXIT_AUTH)
 
 
 def _proxy_description(url: str) -> str:

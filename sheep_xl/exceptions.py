@@ -61,6 +61,10 @@ class WorkbookError(InputError):
     """A workbook cannot be read, has no stored queries, or cannot be written."""
 
 
+class PortInUseError(InputError):
+    """The demo server cannot listen on the port it was given."""
+
+
 # --- authentication (exit 3) ---------------------------------------------------------------
 
 
@@ -74,6 +78,10 @@ class ApiKeyMissingError(AuthenticationError):
 
 class ApiKeyRejectedError(AuthenticationError):
     pass
+
+
+class CredentialStoreError(AuthenticationError):
+    """The OS credential store is missing or refused the key (``SHEEP_API_KEY`` still works)."""
 
 
 # --- answers from the server about the request (exit 2) ------------------------------------

@@ -59,6 +59,8 @@ def test_catalogue_is_self_consistent() -> None:
             assert fmt.builtin_id == 22
         elif f.kind == "time":
             assert fmt.code == "h:mm"
+        elif f.kind == "bool":
+            assert fmt.code == '"TRUE";"TRUE";"FALSE"'  # TRUE/FALSE in Excel and LibreOffice
         elif f.kind != "number":
             assert fmt.code == "General"
     assert BY_NAME["minimum_ticket_price"].number_format.code == "#,##0.00"

@@ -83,7 +83,7 @@ def test_events_csv_to_stdout(demo_env) -> None:
     )
     assert code == 0, err
     lines = out.splitlines()
-    assert lines[0] == "Title,Start date,Start time,Capacity,Cancelled"
+    assert lines[0] == "\ufeffTitle,Start date,Start time,Capacity,Cancelled", "UTF-8 BOM first"
     assert len(lines) > 20
     date_cell = lines[1].split(",")[-4]
     assert len(date_cell) == 10 and date_cell[4] == "-"
@@ -183,7 +183,7 @@ def test_states_and_columns_listings() -> None:
     code, out, _ = run("states")
     assert code == 0 and "confirmed" in out and "running" in out
     code, out, _ = run("columns")
-    assert code == 0 and out.count("\n") == 159
+    assert code == 0 and out.count("\n") == 158 + 1 + 1  # fields, ticket_income, key
 
 
 def test_debug_shows_the_traceback(demo_env) -> None:

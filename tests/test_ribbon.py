@@ -131,3 +131,21 @@ def test_sign_in_checks_then_stores_and_sign_out_removes(server, isolated_settin
     message = ribbon.sign_in_with(DEMO_API_KEY, "example")
     assert message.startswith("Signed in") and DEMO_API_KEY not in message
     assert list(isolated_settings.passwords.values()) == [DEMO_API_KEY]
+
+
+def test_refresh_all_of_a_demo_table_needs_no_key(book, monkeypatch) -> None:
+    """A table whose query's source is the built-in demo refreshes with no key and no server
+    started by hand; the sheepCRM query beside it still needs the key and says so."""
+    from sheep_xl.tables.queries import SOURCE_DEMO, new_query
+    from sheep_xl.writers.live import write_queries
+
+    monkeypatch.delenv("SHEEP_API_KEY", raising=False)
+    demo_query = new_query("example", "future", "title, start date", source=SOURCE_DEMO)
+    real_query = new_query("example", "past", "title", sheet="Past", table="Past")
+    write_queries(book, [demo_query, real_query])
+    ribbon.refresh_all()
+    queries = {q.name: q for q in read_queries(book)}
+    assert queries["Events"].status == "OK" and queries["Events"].rows
+    assert queries["Events"].source == SOURCE_DEMO
+    assert table_ref(book.sheets["Events"], "Events").startswith("A1:B")
+    assert "API key" in queries["Past"].status, "a sheepCRM query never goes to the demo"

@@ -28,7 +28,7 @@ from xml.sax.saxutils import escape, quoteattr
 import xlwings
 
 from sheep_xl import __version__
-from sheep_xl.addin.ovba import VbaModule, VbaProject, build_vba_project_bin
+from sheep_xl.addin.ovba import ModuleKind, VbaModule, VbaProject, build_vba_project_bin
 from sheep_xl.excel.registry import REGISTRY, FunctionSpec
 
 ADDIN_NAME = "sheepcrm"
@@ -46,7 +46,7 @@ _DOC_REL = "http://schemas.openxmlformats.org/officeDocument/2006/relationships/
 _PKG_REL = "http://schemas.openxmlformats.org/package/2006/relationships/"
 
 # module name -> (source file, kind), in the order of the VBA project
-SOURCE_MODULES: tuple[tuple[str, str, str], ...] = (
+SOURCE_MODULES: tuple[tuple[str, str, ModuleKind], ...] = (
     ("ThisWorkbook", "ThisWorkbook.cls", "document"),
     (CONFIG_SHEET_CODE_NAME, "SheepConfig.cls", "document"),
     ("SheepEvents", "SheepEvents.cls", "class"),
@@ -171,6 +171,7 @@ def _content_types() -> str:
         '<Override PartName="/docProps/core.xml" '
         'ContentType="application/vnd.openxmlformats-package.core-properties+xml"/>'
         f'<Override PartName="/docProps/app.xml" ContentType="{ct}.extended-properties+xml"/>'
+        f'<Override PartName="/docProps/custom.xml" ContentType="{ct}.custom-properties+xml"/>'
         "</Types>"
     )
 
@@ -184,6 +185,8 @@ def _root_rels() -> str:
         f'<Relationship Id="rId3" Type="{_DOC_REL}extended-properties" '
         'Target="docProps/app.xml"/>'
         f'<Relationship Id="rId4" Type="{REL_UI}" Target="customUI/customUI14.xml"/>'
+        f'<Relationship Id="rId5" Type="{_DOC_REL}custom-properties" '
+        'Target="docProps/custom.xml"/>'
         "</Relationships>"
     )
 
@@ -269,6 +272,49 @@ def _app() -> str:
     )
 
 
+# Custom document properties (File > Properties > Custom in Excel) that record what the add-in
+# was built with: `sheep-xl addin status` and `doctor` compare them with the environment, since
+# the xlwings module inside names its DLL and AppleScript by xlwings' version.
+PROPERTY_SHEEP_XL = "sheep-xl version"
+PROPERTY_XLWINGS = "xlwings version"
+_CUSTOM_FMTID = "{D5CDD505-2E9C-101B-9397-08002B2CF9AE}"  # the one fmtid custom properties use
+
+
+def _custom(properties: dict[str, str]) -> str:
+    items = "".join(
+        f'<property fmtid="{_CUSTOM_FMTID}" pid="{pid}" name={quoteattr(name)}>'
+        f"<vt:lpwstr>{escape(value)}</vt:lpwstr></property>"
+        for pid, (name, value) in enumerate(properties.items(), 2)  # pids start at 2
+    )
+    return _XML + (
+        '<Properties xmlns="http://schemas.openxmlformats.org/officeDocument/2006/'
+        'custom-properties" xmlns:vt="http://schemas.openxmlformats.org/officeDocument/2006/'
+        f'docPropsVTypes">{items}</Properties>'
+    )
+
+
+def built_with() -> dict[str, str]:
+    """The versions an add-in built now records."""
+    return {PROPERTY_SHEEP_XL: __version__, PROPERTY_XLWINGS: xlwings.__version__}
+
+
+def read_built_with(addin: bytes) -> dict[str, str]:
+    """The versions recorded in an add-in's custom properties (empty for an add-in built before
+    they were recorded, or a file that is not one of ours)."""
+    from xml.etree import ElementTree
+
+    try:
+        with zipfile.ZipFile(io.BytesIO(addin)) as zf:
+            root = ElementTree.fromstring(zf.read("docProps/custom.xml"))
+    except (KeyError, zipfile.BadZipFile, ElementTree.ParseError):
+        return {}
+    return {
+        prop.get("name", ""): "".join(prop.itertext())
+        for prop in root
+        if prop.tag.endswith("}property")
+    }
+
+
 def build_addin_bytes(sources: AddinSources | None = None) -> bytes:
     sources = sources or collect_sources()
     project = VbaProject(name="SheepCRM", modules=sources.modules)
@@ -277,6 +323,7 @@ def build_addin_bytes(sources: AddinSources | None = None) -> bytes:
         ("_rels/.rels", _root_rels().encode()),
         ("docProps/core.xml", _core().encode()),
         ("docProps/app.xml", _app().encode()),
+        ("docProps/custom.xml", _custom(built_with()).encode()),
         ("customUI/customUI14.xml", sources.custom_ui.encode("utf-8")),
         ("xl/workbook.xml", _workbook().encode()),
         ("xl/_rels/workbook.xml.rels", _workbook_rels().encode()),

@@ -58,6 +58,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
+from sheep_xl.addin.build import PROPERTY_XLWINGS, read_built_with
 from sheep_xl.exceptions import InputError
 
 PROJECT_NAME = "sheepcrm"
@@ -830,6 +831,27 @@ class InstallStatus:
     recorded: bool  # an install record exists, so remove can undo install exactly
     applescript_file: Path | None = None
     applescript_exists: bool = False
+    built_with_xlwings: str | None = None  # recorded in the installed add-in, if it says
+    xlwings_here: str = ""  # the xlwings of this environment
+
+    @property
+    def xlwings_mismatch(self) -> str | None:
+        """One sentence when the installed add-in was built for another xlwings: its worksheet
+        functions would fail to load the DLL ("Could not load xlwings64-...dll")."""
+        if not self.installed:
+            return None
+        if self.built_with_xlwings is None:
+            return (
+                "The installed add-in does not record which xlwings it was built for (it is "
+                "older than this sheep-xl): run 'sheep-xl addin install' to rebuild it."
+            )
+        if self.built_with_xlwings != self.xlwings_here:
+            return (
+                f"The installed add-in was built for xlwings {self.built_with_xlwings} but this "
+                f"environment has xlwings {self.xlwings_here}: run 'sheep-xl addin install' "
+                "again to rebuild it (or reinstall sheep-xl, which pins its xlwings)."
+            )
+        return None
 
 
 def _masked(key: str, value: str) -> str:
@@ -872,6 +894,10 @@ def status(
         recorded=loc.manifest_file.is_file(),
         applescript_file=script,
         applescript_exists=script is not None and script.is_file(),
+        built_with_xlwings=(
+            read_built_with(addin).get(PROPERTY_XLWINGS) if addin is not None else None
+        ),
+        xlwings_here=_xlwings_version(),
     )
 
 
@@ -898,6 +924,12 @@ def format_status(info: InstallStatus) -> str:
     if info.applescript_file is not None:
         state = "found" if info.applescript_exists else "NOT FOUND"
         lines.append(f"  AppleScript helper: {info.applescript_file} ({state})")
+    if info.installed:
+        problem = info.xlwings_mismatch
+        lines.append(
+            f"  xlwings: built for {info.built_with_xlwings or 'unknown'}, this environment has "
+            f"{info.xlwings_here}" + (f": PROBLEM: {problem}" if problem else " (OK)")
+        )
     lines.append(f"  Install record: {'yes' if info.recorded else 'no'}")
     return "\n".join(lines)
 

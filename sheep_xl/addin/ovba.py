@@ -158,6 +158,7 @@ def _compress_tokens(data: bytes, start: int, end: int) -> bytes:
     out = bytearray()
     heads: dict[bytes, list[int]] = {}
     pos = start
+    indexed = start  # positions before this are in ``heads``
 
     def remember(upto: int) -> None:
         nonlocal indexed
@@ -166,7 +167,6 @@ def _compress_tokens(data: bytes, start: int, end: int) -> bytes:
                 heads.setdefault(data[indexed : indexed + 3], []).append(indexed)
             indexed += 1
 
-    indexed = start
     while pos < end:
         flag_at = len(out)
         out.append(0)

@@ -52,6 +52,7 @@ The server records every request it receives in `DemoServer.requests` as
 
 from __future__ import annotations
 
+import errno
 import hmac
 import json
 import socket
@@ -68,6 +69,7 @@ from typing import Any, NamedTuple, overload
 from urllib.parse import parse_qs, unquote, urlsplit
 
 from sheep_xl.demo.data import DEMO_BUCKET, demo_events
+from sheep_xl.exceptions import PortInUseError
 
 __all__ = [
     "DEMO_API_KEY",
@@ -281,13 +283,52 @@ def _unauthorized(description: str) -> _HTTPError:
 
 class _HTTPServer(ThreadingHTTPServer):
     daemon_threads = True
-    allow_reuse_address = True
+    # A quick restart may reuse a port in TIME_WAIT; on Windows SO_REUSEADDR would instead let
+    # two servers share a port silently, so it is left off there.
+    allow_reuse_address = sys.platform != "win32"
 
     def __init__(self, address: tuple[str, int], demo: DemoServer) -> None:
         self.demo = demo
         self.open_connections: set[socket.socket] = set()
         self.connections_lock = threading.Lock()
         super().__init__(address, _Handler)
+
+
+def _bind(host: str, port: int, demo: DemoServer) -> _HTTPServer:
+    """The listening server, or `PortInUseError` with one sentence saying what to do."""
+    try:
+        return _HTTPServer((host, port), demo)
+    except OverflowError:
+        raise PortInUseError(
+            f"Port {port} is not a valid port number: use --port with a number from 1024 "
+            "to 65535, for example --port 8765."
+        ) from None
+    except OSError as exc:
+        if exc.errno in (errno.EADDRINUSE, getattr(errno, "WSAEADDRINUSE", -1)):
+            raise PortInUseError(
+                f"Cannot start the demo server because port {port} is in use on {host} "
+                f"(perhaps by a demo server already running): use another port, for example "
+                f"--port {_free_port(host) or port + 1}."
+            ) from None
+        if exc.errno in (errno.EACCES, getattr(errno, "WSAEACCES", -1)):
+            raise PortInUseError(
+                f"Cannot start the demo server on port {port} of {host} (permission denied): "
+                f"use a port from 1024 to 65535, for example --port {_free_port(host) or 8765}."
+            ) from None
+        raise PortInUseError(
+            f"Cannot start the demo server on {host}:{port} ({exc.strerror or exc}): check "
+            "--host (127.0.0.1 is this computer) and --port."
+        ) from None
+
+
+def _free_port(host: str) -> int | None:
+    """A port that is free on ``host`` right now, to suggest; None when none can be found."""
+    try:
+        with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as probe:
+            probe.bind((host, 0))
+            return int(probe.getsockname()[1])
+    except OSError:
+        return None
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -457,7 +498,7 @@ class DemoServer:
         """Bind and serve in a daemon thread; returns self."""
         if self._httpd is not None:
             raise RuntimeError("the demo server is already running")
-        httpd = _HTTPServer((self.host, self._requested_port), self)
+        httpd = _bind(self.host, self._requested_port, self)
         thread = threading.Thread(
             target=httpd.serve_forever,
             kwargs={"poll_interval": 0.1},

@@ -27,6 +27,7 @@ from sheep_xl.frames.catalogue import field_for
 from sheep_xl.frames.columns import resolve_columns
 from sheep_xl.tables.queries import new_query
 from sheep_xl.workbook.live import insert_query, refresh_book
+from sheep_xl.workbook.sources import Connections
 from sheep_xl.writers.live import (
     StatusBar,
     find_sheet,
@@ -90,15 +91,15 @@ def refresh_all(book: xw.Book) -> None:
     if not read_queries(book):
         StatusBar(book).show(f"{TITLE}: no stored tables here; formulas will recalculate.")
         return
-    with SheepClient() as client:
-        outcomes = refresh_book(book, client)
+    with Connections() as sources:  # sheepCRM, and the built-in demo for demo queries
+        outcomes = refresh_book(book, sources)
     _report(book, outcomes)
 
 
 @user_action
 def refresh_sheet(book: xw.Book, sheet_name: str) -> None:
-    with SheepClient() as client:
-        outcomes = refresh_book(book, client, sheet_name=sheet_name)
+    with Connections() as sources:
+        outcomes = refresh_book(book, sources, sheet_name=sheet_name)
     if not outcomes:
         raise WorkbookError(
             f"Sheet '{sheet_name}' has no SheepCRM table: use Events table to add one."
@@ -118,8 +119,8 @@ def refresh_on_open(book: xw.Book, full_name: str) -> None:
     target = _open_book(book, full_name)
     if not marker_is_on(target):
         return
-    with SheepClient() as client:
-        outcomes = refresh_book(target, client)
+    with Connections() as sources:
+        outcomes = refresh_book(target, sources)
     failed = [o for o in outcomes if not o.ok]
     if failed:  # on open, a message on the status bar rather than a dialog
         StatusBar(target).show(f"{TITLE}: {failed[0].query.name}: {failed[0].message}")

@@ -163,7 +163,7 @@ def parse_options(options: Any) -> dict[str, Any]:
             parsed["header"] = str(value).strip().lower() not in ("false", "0", "no", "off")
         else:
             try:
-                number = float(value)  # type: ignore[arg-type]
+                number = float(value)
             except (TypeError, ValueError):
                 number = -1
             if number < 0:

@@ -9,7 +9,7 @@ kind        wire format                                   in a DataFrame / in Ex
 datetime    ``2023-09-05T11:27:06.437000`` (no timezone)  datetime64, date+time format (22)
 date        ``2020-01-01``                                datetime64, locale short date (14)
 time        ``11:27``                                     ``datetime.time``, ``h:mm`` (20)
-bool        true / false                                  nullable boolean
+bool        true / false                                  nullable boolean, TRUE/FALSE
 number      number                                        nullable Float64
 text        string                                        string
 url         ``https://...``                               string, a hyperlink in Excel
@@ -49,11 +49,17 @@ DATETIME = NumberFormat("m/d/yyyy h:mm", 22)
 TIME = NumberFormat("h:mm", 20)
 MONEY = NumberFormat("#,##0.00", 4)
 COUNT = NumberFormat("#,##0", 3)
+# Yes/no cells are real booleans; this format (positive;negative;zero) marks the column as
+# boolean, so Excel and LibreOffice both show TRUE/FALSE, even for a 1 or 0 typed into it.
+BOOLEAN = NumberFormat('"TRUE";"TRUE";"FALSE"')
 
+# The one place a kind gets its number format: every writer (new workbooks, in-place refresh,
+# live Excel) takes it from ``Field.number_format`` through the table plan.
 KIND_FORMATS: dict[str, NumberFormat] = {
     "datetime": DATETIME,
     "date": DATE,
     "time": TIME,
+    "bool": BOOLEAN,
 }
 NUMBER_STYLES: dict[str, NumberFormat] = {"money": MONEY, "count": COUNT, "number": GENERAL}
 

@@ -11,6 +11,7 @@ kind of every column, and the warnings. ``column_specs`` reads it back.
 from __future__ import annotations
 
 import datetime as dt
+import decimal
 import json
 import logging
 import math
@@ -117,7 +118,19 @@ def _ticket_income(record: Mapping[str, Any]) -> Any:
     if not isinstance(income, Mapping):
         return None
     amounts = [_as_number(v) for v in income.values()]
-    return sum(a for a in amounts if a is not None)
+    return round_money(sum(a for a in amounts if a is not None))
+
+
+MONEY_PLACES = decimal.Decimal("0.01")  # sheepCRM's currencies (GBP, EUR, USD) have cents
+
+
+def round_money(amount: float) -> float:
+    """A sum of money to whole cents, half up as accountants do (``6276.400000000001`` ->
+    ``6276.4``); ``repr`` of the float is used, so a binary fraction never tips the rounding."""
+    if not math.isfinite(amount) or abs(amount) >= 1e15:  # beyond cents' precision anyway
+        return float(amount)
+    exact = decimal.Decimal(repr(float(amount)))
+    return float(exact.quantize(MONEY_PLACES, rounding=decimal.ROUND_HALF_UP))
 
 
 DERIVERS: dict[str, Callable[[Mapping[str, Any]], Any]] = {"ticket_income": _ticket_income}

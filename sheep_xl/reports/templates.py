@@ -19,6 +19,7 @@ because they are formulas over the tables. Builds are deterministic for the same
 from __future__ import annotations
 
 import datetime as dt
+import importlib.resources
 import io
 import re
 import tomllib
@@ -37,7 +38,7 @@ from openpyxl.workbook.defined_name import DefinedName
 from openpyxl.worksheet.table import TableFormula
 
 from sheep_xl.api.client import ProgressCallback, SheepClient
-from sheep_xl.exceptions import WorkbookError
+from sheep_xl.exceptions import InputError, WorkbookError
 from sheep_xl.frames.catalogue import field_for
 from sheep_xl.frames.columns import resolve_columns
 from sheep_xl.tables.plan import DEFAULT_TABLE_STYLE, TablePlan, plan_table
@@ -46,12 +47,15 @@ from sheep_xl.tables.queries import (
     QUERIES_PREAMBLE,
     QUERIES_SHEET,
     QUERIES_TABLE,
+    SOURCE_SHEEPCRM,
     StoredQuery,
     queries_plan,
 )
 from sheep_xl.workbook.files import atomic_path
 from sheep_xl.workbook.refresh import apply_results, fetch_queries
+from sheep_xl.workbook.sources import Connections
 from sheep_xl.writers.ooxml import XlsxPackage
+from sheep_xl.writers.sheet_xml import put_formula, put_text
 from sheep_xl.writers.xlsx_new import excel_table, print_setup
 from sheep_xl.writers.xlsx_refresh import WorkbookEditor
 
@@ -61,6 +65,7 @@ NOTE_FONT = Font(italic=True, color="595959")
 BOLD = Font(bold=True)
 MONTH_FORMAT = "mmm yyyy"
 TOP_VALUES = 12  # rows of a by-value summary before "(other)"
+DEFINITIONS_PACKAGE = "sheep_xl.reports.definitions"  # workbook_templates/, as package data
 
 
 # --- definitions ------------------------------------------------------------------------------
@@ -94,9 +99,16 @@ class QueryDef:
     calculated: tuple[Calculated, ...] = ()
     highlight: tuple[Highlight, ...] = ()
 
-    def stored(self, bucket: str) -> StoredQuery:
+    def stored(self, bucket: str, source: str = SOURCE_SHEEPCRM) -> StoredQuery:
         return StoredQuery(
-            self.name, self.sheet, self.table, bucket, self.state, self.columns, self.sort
+            self.name,
+            self.sheet,
+            self.table,
+            bucket,
+            self.state,
+            self.columns,
+            self.sort,
+            source=source,
         ).validate()
 
 
@@ -131,8 +143,18 @@ class ReportTemplate:
 
 def load_template(path: Path) -> ReportTemplate:
     try:
-        raw = tomllib.loads(Path(path).read_text(encoding="utf-8"))
-    except (OSError, tomllib.TOMLDecodeError) as exc:
+        text = Path(path).read_text(encoding="utf-8")
+    except OSError as exc:
+        raise WorkbookError(f"The report template {path} cannot be read ({exc}).") from None
+    return parse_template(text, Path(path))
+
+
+def parse_template(text: str, path: Path) -> ReportTemplate:
+    """A report definition from its TOML text; ``path`` names it (its stem is the report's
+    name for ``--only``)."""
+    try:
+        raw = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
         raise WorkbookError(f"The report template {path} cannot be read ({exc}).") from None
     try:
         report = raw["report"]
@@ -179,10 +201,42 @@ def load_template(path: Path) -> ReportTemplate:
 
 
 def find_templates(folder: Path) -> list[ReportTemplate]:
+    """The definitions in a folder of your own (``--templates DIR``)."""
     paths = sorted(Path(folder).glob("*.toml"))
     if not paths:
         raise WorkbookError(f"No report templates (*.toml) in {folder}: give --templates DIR.")
     return [load_template(p) for p in paths]
+
+
+def builtin_templates() -> list[ReportTemplate]:
+    """The reports that ship with sheep-xl: the repository's ``workbook_templates/`` folder,
+    installed as package data, so they are found from any folder and from a wheel."""
+    folder = importlib.resources.files(DEFINITIONS_PACKAGE)
+    entries = sorted(
+        (entry for entry in folder.iterdir() if entry.name.endswith(".toml")),
+        key=lambda entry: entry.name,
+    )
+    return [
+        parse_template(entry.read_text(encoding="utf-8"), Path(entry.name)) for entry in entries
+    ]
+
+
+def select_templates(
+    templates: Sequence[ReportTemplate], names: Sequence[str] | None
+) -> list[ReportTemplate]:
+    """The templates named (file name without ``.toml``, any letter case), in their order; an
+    unknown name is an error listing the names there are."""
+    if not names:
+        return list(templates)
+    known = {t.path.stem.lower(): t for t in templates}
+    unknown = [name for name in names if name.lower() not in known]
+    if unknown:
+        raise InputError(
+            f"There is no report template named {', '.join(repr(n) for n in unknown)}: "
+            f"choose from {', '.join(sorted(known))}."
+        )
+    wanted = {name.lower() for name in names}
+    return [t for t in templates if t.path.stem.lower() in wanted]
 
 
 # --- building -----------------------------------------------------------------------------------
@@ -197,15 +251,19 @@ class BuiltReport:
 
 def build_report(
     template: ReportTemplate,
-    client: SheepClient | None,
+    client: SheepClient | Connections | None,
     bucket: str,
     out_dir: Path,
     *,
     now: dt.datetime,
     progress: Callable[[StoredQuery], ProgressCallback | None] | None = None,
+    source: str = SOURCE_SHEEPCRM,
 ) -> BuiltReport:
-    """Build one report into ``out_dir`` (atomically); returns where and how many rows."""
-    stored = [q.stored(bucket) for q in template.queries]
+    """Build one report into ``out_dir`` (atomically); returns where and how many rows.
+
+    ``source`` is recorded with the queries: ``demo`` when ``client`` serves the built-in demo
+    data, so later refreshes go to the demo again and never to a real bucket."""
+    stored = [q.stored(bucket, source) for q in template.queries]
     frames: dict[str, pd.DataFrame] = {}
     if stored:
         if client is None:
@@ -238,7 +296,7 @@ def build_report(
         apply_results(editor, stored, frames, now)
     if dynamic_cells:
         _mark_dynamic_arrays(package, dynamic_cells)
-    editor.finish(modified=now)
+    editor.finish(modified=now, today=now.date())
     out = Path(out_dir) / template.file
     stamp = (now.year, now.month, now.day, now.hour, now.minute, now.second)
     with atomic_path(out) as tmp:
@@ -252,40 +310,51 @@ def _cover(wb: Workbook, template: ReportTemplate, stored: Sequence[StoredQuery]
     ws.column_dimensions["A"].width = 30
     for letter, width in zip("BCDE", (12, 20, 14, 18), strict=True):
         ws.column_dimensions[letter].width = width
-    ws["A1"] = template.title
-    ws["A1"].font = TITLE_FONT
-    ws["A3"] = template.about
-    ws["A3"].alignment = Alignment(wrap_text=True, vertical="top")
+    put_text(ws["A1"], template.title).font = TITLE_FONT
+    put_text(ws["A3"], template.about).alignment = Alignment(wrap_text=True, vertical="top")
     ws.merge_cells("A3:E3")
     ws.row_dimensions[3].height = 60
     row = 5
     if stored:
-        ws.cell(row, 1, "Data").font = HEADING_FONT
+        put_text(ws.cell(row, 1), "Data").font = HEADING_FONT
         row += 1
         for col, title in enumerate(("Table", "Rows", "Last refreshed", "Bucket", "Events"), 1):
-            ws.cell(row, col, title).font = BOLD
+            put_text(ws.cell(row, col), title).font = BOLD
         for query in stored:
             row += 1
-            ws.cell(row, 1, query.name)
-            match = f'MATCH("{query.name}",{QUERIES_TABLE}[Query],0)'
-            ws.cell(row, 2, f"=INDEX({QUERIES_TABLE}[Rows],{match})").number_format = "#,##0"
-            ws.cell(
-                row, 3, f"=INDEX({QUERIES_TABLE}[Last refreshed],{match})"
+            put_text(ws.cell(row, 1), query.name)
+            name = query.name.replace('"', '""')
+            match = f'MATCH("{name}",{QUERIES_TABLE}[Query],0)'
+            rows = put_formula(ws.cell(row, 2), f"=INDEX({QUERIES_TABLE}[Rows],{match})")
+            rows.number_format = "#,##0"
+            put_formula(
+                ws.cell(row, 3), f"=INDEX({QUERIES_TABLE}[Last refreshed],{match})"
             ).number_format = "d mmm yyyy h:mm"
-            ws.cell(row, 4, f"=INDEX({QUERIES_TABLE}[Bucket],{match})")
-            ws.cell(row, 5, f"=INDEX({QUERIES_TABLE}[State],{match})")
+            put_formula(ws.cell(row, 4), f"=INDEX({QUERIES_TABLE}[Bucket],{match})")
+            put_formula(ws.cell(row, 5), f"=INDEX({QUERIES_TABLE}[State],{match})")
         row += 2
-        ws.cell(row, 1, "How to refresh").font = HEADING_FONT
-        lines = (
+        put_text(ws.cell(row, 1), "How to refresh").font = HEADING_FONT
+        demo = any(query.is_demo for query in stored)
+        lines: tuple[str, ...] = (
             "In Excel with the SheepCRM add-in: the workbook refreshes itself when it opens; "
             "or use SheepCRM > Refresh all.",
-            f'Without Excel: sheep-xl refresh "{template.file}" (needs a sheepCRM API key: '
-            "sheep-xl login).",
+            f'Without Excel: sheep-xl refresh "{template.file}"'
+            + (
+                " (demo data: no key needed)."
+                if demo
+                else " (needs a sheepCRM API key: sheep-xl login)."
+            ),
             "Without the add-in the workbook shows the data of its last refresh.",
             "The queries are on the SheepCRM sheet; no password or API key is ever stored here.",
         )
+        if demo:
+            lines += (
+                "This report shows sheep-xl's built-in demo data, not your sheepCRM. For your "
+                "own data, set Source to sheepCRM and Bucket to yours on the SheepCRM sheet "
+                "(or build with --bucket), then refresh.",
+            )
     else:
-        ws.cell(row, 1, "Before you start").font = HEADING_FONT
+        put_text(ws.cell(row, 1), "Before you start").font = HEADING_FONT
         lines = (
             "This workbook needs the SheepCRM add-in in Excel for Windows "
             "(installer/install.ps1, then Sign in on the SheepCRM ribbon).",
@@ -296,7 +365,7 @@ def _cover(wb: Workbook, template: ReportTemplate, stored: Sequence[StoredQuery]
         )
     for line in lines:
         row += 1
-        ws.cell(row, 1, line)
+        put_text(ws.cell(row, 1), line)
         ws.merge_cells(start_row=row, start_column=1, end_row=row, end_column=5)
         ws.cell(row, 1).alignment = Alignment(wrap_text=True, vertical="top")
         ws.row_dimensions[row].height = 30
@@ -313,16 +382,15 @@ def _table_sheet(wb: Workbook, query: QueryDef, plan: TablePlan) -> None:
     ws = wb.create_sheet(query.sheet)
     titles = plan.titles + [c.title for c in query.calculated]
     for index, title in enumerate(titles, 1):
-        cell = ws.cell(1, index, title)
-        cell.data_type = "s"
-        cell.font = BOLD  # the table style colours it in Excel; bold reads well everywhere
+        # the table style colours it in Excel; bold reads well everywhere
+        put_text(ws.cell(1, index), title).font = BOLD
     widths = [c.width for c in plan.columns] + [c.width for c in query.calculated]
     for index, width in enumerate(widths, 1):
         ws.column_dimensions[get_column_letter(index)].width = width
     first_calc = plan.n_cols + 1
     for offset, calc in enumerate(query.calculated):
         formula = _this_row(calc.formula, query.table)
-        cell = ws.cell(2, first_calc + offset, formula)
+        cell = put_formula(ws.cell(2, first_calc + offset), formula)
         cell.number_format = calc.number_format
     ref = f"A1:{get_column_letter(len(titles))}2"
     table = excel_table(query.table, titles, ref, DEFAULT_TABLE_STYLE)
@@ -343,18 +411,16 @@ def _table_sheet(wb: Workbook, query: QueryDef, plan: TablePlan) -> None:
             CellIsRule(operator=rule.operator, formula=[str(rule.value)], fill=fill, font=font),
         )
     ws.freeze_panes = "A2"
-    print_setup(ws, 1)
+    print_setup(ws, 1, widths)  # readable on A4 and Letter: fitted only where text stays large
 
 
 def _queries_sheet(wb: Workbook, stored: Sequence[StoredQuery]) -> None:
     plan = queries_plan(stored)
     ws = wb.create_sheet(QUERIES_SHEET)
-    ws["A1"] = QUERIES_PREAMBLE[0]
-    ws["A1"].font = HEADING_FONT
-    ws["A2"] = QUERIES_PREAMBLE[1]
-    ws["A2"].font = NOTE_FONT
+    put_text(ws["A1"], QUERIES_PREAMBLE[0]).font = HEADING_FONT
+    put_text(ws["A2"], QUERIES_PREAMBLE[1]).font = NOTE_FONT
     for index, column in enumerate(plan.columns, 1):
-        ws.cell(4, index, column.title).font = BOLD
+        put_text(ws.cell(4, index), column.title).font = BOLD
         ws.column_dimensions[get_column_letter(index)].width = column.width
     ref = f"A4:{get_column_letter(plan.n_cols)}5"
     ws.add_table(excel_table(QUERIES_TABLE, plan.titles, ref, plan.style))
@@ -371,8 +437,7 @@ def _summary_sheet(
     ws.sheet_view.showGridLines = False
     ws.column_dimensions["A"].width = 32
     ws.column_dimensions["B"].width = 16
-    ws["A1"] = summary.title
-    ws["A1"].font = TITLE_FONT
+    put_text(ws["A1"], summary.title).font = TITLE_FONT
     row = 3
     tables = {q.table: q.name for q in template.queries}
     for block in summary.blocks:
@@ -396,17 +461,17 @@ def _summary_sheet(
 
 
 def _heading(ws: Any, row: int, title: str, headers: Sequence[str]) -> int:
-    ws.cell(row, 1, title).font = HEADING_FONT
+    put_text(ws.cell(row, 1), title).font = HEADING_FONT
     for col, text in enumerate(headers, 1):
-        ws.cell(row + 1, col, text).font = BOLD
+        put_text(ws.cell(row + 1, col), text).font = BOLD
     return row + 2
 
 
 def _totals(ws: Any, row: int, block: dict[str, Any], table: str) -> int:
     row = _heading(ws, row, block.get("title", "Totals"), ())
     for item in block.get("items", []):
-        ws.cell(row, 1, item["label"])
-        cell = ws.cell(row, 2, item["formula"].replace("{table}", table))
+        put_text(ws.cell(row, 1), item["label"])
+        cell = put_formula(ws.cell(row, 2), item["formula"].replace("{table}", table))
         cell.number_format = item.get("number_format", "#,##0")
         row += 1
     return row - 1
@@ -424,20 +489,20 @@ def _by_value(ws: Any, row: int, block: dict[str, Any], table: str, frame: pd.Da
     first = row
     labels = _top_labels(frame, column, value if not counting else None)
     for label in labels:
-        ws.cell(row, 1, label).data_type = "s"
+        put_text(ws.cell(row, 1), label)
         formula = (
             f"=COUNTIFS({table}[{column}],A{row})"
             if counting
             else f"=SUMIFS({table}[{value}],{table}[{column}],A{row})"
         )
-        ws.cell(row, 2, formula).number_format = fmt
+        put_formula(ws.cell(row, 2), formula).number_format = fmt
         row += 1
     total = f"COUNTA({table}[UID])" if counting else f"SUM({table}[{value}])"
     spent = f"SUM(B{first}:B{row - 1})" if labels else "0"
-    ws.cell(row, 1, "(other)")
-    ws.cell(row, 2, f"={total}-{spent}").number_format = fmt
-    ws.cell(row + 1, 1, "Total").font = BOLD
-    ws.cell(row + 1, 2, f"={total}").number_format = fmt
+    put_text(ws.cell(row, 1), "(other)")
+    put_formula(ws.cell(row, 2), f"={total}-{spent}").number_format = fmt
+    put_text(ws.cell(row + 1, 1), "Total").font = BOLD
+    put_formula(ws.cell(row + 1, 2), f"={total}").number_format = fmt
     if block.get("chart"):
         _chart(ws, block["chart"], header + 1, first, row, anchor=f"D{header}")
     return row + 1
@@ -461,12 +526,10 @@ def _by_month(ws: Any, row: int, block: dict[str, Any], table: str) -> int:
     row = _heading(ws, row, block["title"], ("Month", "Events"))
     first = row
     for offset in range(-int(block.get("months_before", 1)), int(block.get("months_after", 3)) + 1):
-        ws.cell(
-            row, 1, f"=DATE(YEAR(TODAY()),MONTH(TODAY()){offset:+d},1)"
-        ).number_format = MONTH_FORMAT
-        ws.cell(
-            row,
-            2,
+        month = f"=DATE(YEAR(TODAY()),MONTH(TODAY()){offset:+d},1)"
+        put_formula(ws.cell(row, 1), month).number_format = MONTH_FORMAT
+        put_formula(
+            ws.cell(row, 2),
             f'=COUNTIFS({table}[{column}],">="&A{row},{table}[{column}],"<"&EDATE(A{row},1))',
         ).number_format = "#,##0"
         row += 1
@@ -494,12 +557,11 @@ def _chart(ws: Any, title: str, header_row: int, first: int, last: int, anchor: 
 def _formula_sheet(wb: Workbook, sheet: FormulaSheet, bucket: str) -> list[str]:
     """A sheet of add-in formulas; returns the cells whose formula spills (dynamic arrays)."""
     ws = wb.create_sheet(sheet.sheet)
-    ws["A1"] = sheet.title
-    ws["A1"].font = HEADING_FONT
+    put_text(ws["A1"], sheet.title).font = HEADING_FONT
     spilling = []
     if sheet.formula:
         anchor = ws[sheet.cell]
-        anchor.value = sheet.formula.replace("{bucket}", bucket)
+        put_formula(anchor, sheet.formula.replace("{bucket}", bucket))
         spilling.append(sheet.cell)
         if sheet.columns:
             for offset, name in enumerate(resolve_columns(sheet.columns).fields):
@@ -510,8 +572,8 @@ def _formula_sheet(wb: Workbook, sheet: FormulaSheet, bucket: str) -> list[str]:
                     for r in range(anchor.row + 1, anchor.row + 1001):
                         ws.cell(r, anchor.column + offset).number_format = fld.number_format.code
     for number, item in enumerate(sheet.items):
-        ws.cell(3 + number, 1, item["label"])
-        ws.cell(3 + number, 2, item["formula"].replace("{bucket}", bucket))
+        put_text(ws.cell(3 + number, 1), item["label"])
+        put_formula(ws.cell(3 + number, 2), item["formula"].replace("{bucket}", bucket))
     ws.column_dimensions["A"].width = max(ws.column_dimensions["A"].width or 0, 36)
     print_setup(ws, None)
     return spilling

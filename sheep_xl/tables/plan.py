@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -112,7 +111,7 @@ def _excel_values(series: pd.Series, kind: str) -> list[Cell]:
     if kind in ("datetime", "date"):
         as_dt = pd.to_datetime(series)
         if kind == "date":
-            values: Sequence[Any] = [
+            values: list[Any] = [
                 dt.date(y, m, d)
                 for y, m, d in zip(
                     as_dt.dt.year.fillna(1900).astype(int),
@@ -122,22 +121,22 @@ def _excel_values(series: pd.Series, kind: str) -> list[Cell]:
                 )
             ]
         else:
-            values = as_dt.dt.to_pydatetime() if len(as_dt) else []
-            values = [_naive(v) for v in values]
+            values = [_naive(v) for v in (as_dt.dt.to_pydatetime() if len(as_dt) else [])]
     elif kind == "bool":
-        values = series.to_numpy(dtype=object, na_value=None)
+        values = series.tolist()
     elif kind == "number":
-        values = series.to_numpy(dtype=object, na_value=None)
-        values = [_number(v) for v in values]
+        values = [None if m else _number(v) for v, m in zip(series.tolist(), missing, strict=True)]
     elif kind == "time":
         values = series.tolist()
     else:
-        values = series.to_numpy(dtype=object, na_value=None)
-        values = [v if v is None or isinstance(v, str) else str(v) for v in values]
+        values = [
+            v if m or isinstance(v, str) else str(v)
+            for v, m in zip(series.tolist(), missing, strict=True)
+        ]
     out = list(values)
     if missing.any():
-        for index in np.flatnonzero(missing):
-            out[index] = None
+        for gap in np.flatnonzero(missing):
+            out[gap] = None
     for index, value in enumerate(out):
         if isinstance(value, str) and value == "":
             out[index] = None  # an empty cell, never empty text

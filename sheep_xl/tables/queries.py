@@ -7,6 +7,8 @@ row is one query; the last three columns are written by every refresh:
 ==================  =========================================================================
 Query               a name for the query (unique)
 Sheet, Table        where the results go (the table is created or refreshed in place)
+Source              ``sheepCRM`` (your data; needs your API key) or ``demo`` (sheep-xl's built-in
+                    sample data, served in-process; no key). Blank means ``sheepCRM``
 Bucket, State       what to fetch: a sheepCRM bucket and a state or classification
 Columns             ``default``, ``all`` or field names/titles separated by commas
 Sort by             optional: a column to sort by, e.g. ``Start date`` or ``Start date desc``
@@ -51,6 +53,7 @@ QUERY_COLUMNS: tuple[tuple[str, str, float], ...] = (
     ("Query", "text", 16),
     ("Sheet", "text", 14),
     ("Table", "text", 14),
+    ("Source", "text", 10),
     ("Bucket", "text", 12),
     ("State", "text", 11),
     ("Columns", "text", 30),
@@ -62,6 +65,9 @@ QUERY_COLUMNS: tuple[tuple[str, str, float], ...] = (
 )
 QUERY_TITLES = tuple(title for title, _, _ in QUERY_COLUMNS)
 OK = "OK"
+SOURCE_SHEEPCRM = "sheepCRM"  # the real API: the key from SHEEP_API_KEY or the credential store
+SOURCE_DEMO = "demo"  # the built-in demo server, started in-process; never a real bucket
+SOURCES = (SOURCE_SHEEPCRM, SOURCE_DEMO)
 
 
 @dataclass(frozen=True)
@@ -77,10 +83,20 @@ class StoredQuery:
     last_refreshed: dt.datetime | None = None
     rows: int | None = None
     status: str = ""
+    source: str = SOURCE_SHEEPCRM
+
+    @property
+    def is_demo(self) -> bool:
+        return self.source == SOURCE_DEMO
 
     def validate(self) -> StoredQuery:
         """Check the query the way the API call will, so a bad row fails before any request."""
         where = f"query '{self.name}' on the {QUERIES_SHEET} sheet"
+        if self.source not in SOURCES:
+            raise WorkbookError(
+                f"In {where}: the source {self.source!r} is not one of {', '.join(SOURCES)} "
+                f"({SOURCE_SHEEPCRM} is your data, {SOURCE_DEMO} the built-in sample data)."
+            )
         try:
             validate_bucket(self.bucket)
             resolve_state(self.state)
@@ -113,6 +129,7 @@ def new_query(
     name: str | None = None,
     sort: str = "",
     refresh_on_open: bool = True,
+    source: str = SOURCE_SHEEPCRM,
 ) -> StoredQuery:
     if columns is None:
         columns_text = "default"
@@ -127,7 +144,9 @@ def new_query(
         bucket=str(bucket),
         state=str(state),
         columns=columns_text,
+        sort=sort,
         refresh_on_open=refresh_on_open,
+        source=source,
     ).validate()
 
 
@@ -148,6 +167,7 @@ def _cells(q: StoredQuery) -> dict[str, Any]:
         "Query": q.name,
         "Sheet": q.sheet,
         "Table": q.table,
+        "Source": q.source,
         "Bucket": q.bucket,
         "State": q.state,
         "Columns": q.columns or "default",
@@ -173,6 +193,7 @@ def parse_queries(header: Sequence[Any], rows: Sequence[Sequence[Any]]) -> list[
                 "Columns",
                 "Query",
                 "Sort by",
+                "Source",
             ):
                 continue  # optional: defaults apply
             raise WorkbookError(
@@ -204,6 +225,7 @@ def parse_queries(header: Sequence[Any], rows: Sequence[Sequence[Any]]) -> list[
             else None,
             rows=_int(get(row, "Rows")),
             status=_text(get(row, "Status")),
+            source=_source(get(row, "Source")),
         )
         queries.append(query)
     names = [q.name.lower() for q in queries]
@@ -222,6 +244,16 @@ def _text(value: Any) -> str:
     if isinstance(value, float) and value.is_integer():
         value = int(value)
     return str(value).strip()
+
+
+def _source(value: Any) -> str:
+    """The Source cell in any letter case; blank (older workbooks have no column) is sheepCRM.
+    Anything else is kept as typed, for ``validate`` to name."""
+    text = _text(value)
+    for source in SOURCES:
+        if text.lower() == source.lower():
+            return source
+    return text or SOURCE_SHEEPCRM
 
 
 def _bool(value: Any, default: bool) -> bool:

@@ -19,11 +19,14 @@ from sheep_xl.frames.convert import column_specs, frame_warnings
 from sheep_xl.frames.excel_text import is_formula_like
 from sheep_xl.frames.fetch import fetch_events_frame
 from sheep_xl.tables.plan import DEFAULT_TABLE_NAME, plan_table
-from sheep_xl.tables.queries import new_query
+from sheep_xl.tables.queries import SOURCE_SHEEPCRM, new_query
 from sheep_xl.workbook.files import atomic_path
 from sheep_xl.workbook.report import local_now, write_new_report
 
 STDOUT = "-"
+# UTF-8 with a byte-order mark, for files and standard output alike: Excel reads a CSV as UTF-8
+# only when it starts with the BOM (without it, names like "Zoë" arrive garbled).
+CSV_ENCODING = "utf-8-sig"
 
 
 @dataclass
@@ -59,23 +62,30 @@ def export_events(
     progress: ProgressCallback | None = None,
     stdout: IO[str] | None = None,
     now: dt.datetime | None = None,
+    source: str = SOURCE_SHEEPCRM,
 ) -> ExportResult:
-    """Fetch ``bucket``/``state`` and write ``out`` (.xlsx, .csv or '-')."""
+    """Fetch ``bucket``/``state`` and write ``out`` (.xlsx, .csv or '-'). ``source`` is what a
+    new workbook's stored query records (``demo`` when ``client`` is the built-in demo)."""
     kind = output_kind(out)  # a bad file name is bad input: checked before fetching
     frame = fetch_events_frame(
         client, bucket, state, columns, page_size=page_size, progress=progress
     )
     if kind == "xlsx":
         query = new_query(
-            bucket, state, _columns_text(columns), sheet=sheet_title, table=table_name
+            bucket,
+            state,
+            _columns_text(columns),
+            sheet=sheet_title,
+            table=table_name,
+            source=source,
         )
         plan = plan_table(frame, table_name)
         with atomic_path(Path(out)) as tmp:
             write_new_report(tmp, [(query, plan)], ran_at=now or local_now())
     elif out == STDOUT:
-        write_csv(frame, stdout or io.StringIO())
+        write_csv_stream(frame, stdout or io.StringIO())
     else:
-        with atomic_path(Path(out)) as tmp, tmp.open("w", encoding="utf-8-sig", newline="") as fh:
+        with atomic_path(Path(out)) as tmp, tmp.open("w", encoding=CSV_ENCODING, newline="") as fh:
             write_csv(frame, fh)
     return ExportResult(out, len(frame), len(frame.columns), frame_warnings(frame))
 
@@ -88,6 +98,23 @@ def _columns_text(columns: ColumnsArg) -> str:
     if isinstance(columns, ColumnSelection):
         return "all" if columns.is_all else ", ".join(columns.fields)
     return ", ".join(str(c) for c in columns)
+
+
+def write_csv_stream(frame: pd.DataFrame, stream: IO[str]) -> None:
+    """CSV on a text stream (standard output) as the same bytes a .csv file gets: UTF-8 with
+    a BOM and ``\n`` line ends, whatever the console's own encoding (cp1252 on Windows)."""
+    buffer = getattr(stream, "buffer", None)
+    if buffer is None:  # a pure text stream (io.StringIO): only the BOM can be added
+        stream.write("\ufeff")
+        write_csv(frame, stream)
+        return
+    stream.flush()
+    wrapper = io.TextIOWrapper(buffer, encoding=CSV_ENCODING, newline="", write_through=True)
+    try:
+        write_csv(frame, wrapper)
+        wrapper.flush()
+    finally:
+        wrapper.detach()  # leave the caller's stream (and its buffer) open
 
 
 def write_csv(frame: pd.DataFrame, fh: IO[str]) -> None:

@@ -19,6 +19,7 @@ from sheep_xl.frames.fetch import fetch_events_frame
 from sheep_xl.tables.plan import plan_table
 from sheep_xl.tables.queries import OK, StoredQuery, select_queries
 from sheep_xl.workbook.report import local_now
+from sheep_xl.workbook.sources import Connections, as_connections
 from sheep_xl.writers.live import (
     StatusBar,
     find_table,
@@ -38,13 +39,15 @@ class Outcome:
 
 def refresh_book(
     book: xw.Book,
-    client: SheepClient,
+    client: SheepClient | Connections,
     *,
     query_names: Sequence[str] | None = None,
     sheet_name: str | None = None,
     now: dt.datetime | None = None,
 ) -> list[Outcome]:
-    """Refresh the workbook's stored queries (all, the named ones, or those of one sheet)."""
+    """Refresh the workbook's stored queries (all, the named ones, or those of one sheet), each
+    from its source (sheepCRM through ``client``, or the built-in demo)."""
+    connections = as_connections(client)
     status = StatusBar(book)
     stored = read_queries(book)
     if sheet_name is not None:
@@ -59,7 +62,7 @@ def refresh_book(
             try:
                 query.validate()
                 frame = fetch_events_frame(
-                    client,
+                    connections.client_for(query),
                     query.bucket,
                     query.state,
                     query.columns or None,
@@ -81,7 +84,10 @@ def refresh_book(
 
 
 def insert_query(
-    book: xw.Book, client: SheepClient, query: StoredQuery, now: dt.datetime | None = None
+    book: xw.Book,
+    client: SheepClient | Connections,
+    query: StoredQuery,
+    now: dt.datetime | None = None,
 ) -> Outcome:
     """Add a query (and its sheet and table) to the workbook and fill it."""
     query.validate()

@@ -30,6 +30,7 @@ from sheep_xl.tables.queries import (
 )
 from sheep_xl.workbook.files import atomic_path
 from sheep_xl.workbook.report import local_now
+from sheep_xl.workbook.sources import Connections, as_connections
 from sheep_xl.writers.ooxml import XlsxPackage
 from sheep_xl.writers.xlsx_refresh import WorkbookEditor
 
@@ -67,13 +68,16 @@ def _stored_queries(editor: WorkbookEditor) -> list[StoredQuery]:
 
 def refresh_workbook(
     path: Path,
-    client: SheepClient,
+    client: SheepClient | Connections,
     query_names: Sequence[str] | None = None,
     *,
     progress: Callable[[StoredQuery], ProgressCallback | None] | None = None,
     now: dt.datetime | None = None,
 ) -> RefreshResult:
-    """Fetch every selected stored query, then rewrite their tables in place (atomically)."""
+    """Fetch every selected stored query, then rewrite their tables in place (atomically).
+
+    ``client`` serves the sheepCRM queries; demo queries get the in-process demo server (pass
+    `Connections` to control both)."""
     path = Path(path)
     if path.suffix.lower() != ".xlsx":
         raise WorkbookError(
@@ -93,24 +97,27 @@ def refresh_workbook(
             )
 
     frames = fetch_queries(client, selected, progress)  # all first: a failure changes nothing
-    results = apply_results(editor, stored, frames, now or local_now())
-    editor.finish(modified=dt.datetime.now(dt.UTC) if now is None else now)
+    ran_at = now or local_now()
+    results = apply_results(editor, stored, frames, ran_at)
+    editor.finish(modified=dt.datetime.now(dt.UTC) if now is None else now, today=ran_at.date())
     with atomic_path(path) as tmp:
         package.save(tmp)
     return RefreshResult(path, results)
 
 
 def fetch_queries(
-    client: SheepClient,
+    client: SheepClient | Connections,
     queries: Sequence[StoredQuery],
     progress: Callable[[StoredQuery], ProgressCallback | None] | None = None,
 ) -> dict[str, pd.DataFrame]:
-    """Every query's typed frame; the first failure is raised, naming its query."""
+    """Every query's typed frame, each from its source; the first failure is raised, naming
+    its query."""
+    connections = as_connections(client)
     frames: dict[str, pd.DataFrame] = {}
     for query in queries:
         try:
             frames[query.name] = fetch_events_frame(
-                client,
+                connections.client_for(query),
                 query.bucket,
                 query.state,
                 query.columns or None,

@@ -7,6 +7,11 @@ from the column's kind, so the per-cell work is a single string format.
 * text is an inline string (``t="inlineStr"``): never a formula, whatever it starts with;
 * dates, date-times and times are serial numbers with the column's date/time style;
 * ``None`` is a real empty cell (only its style is written, so the column looks uniform).
+
+It is also the one home of the text rule for cells written through openpyxl (report covers,
+labels, headers): `put_text` stores text as text whatever it begins with, `put_formula` is the
+only way a formula is written, so data can never turn into one (openpyxl's own
+``cell.value = "=..."`` makes a formula, and ``"#N/A"`` an error).
 """
 
 from __future__ import annotations
@@ -14,7 +19,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 from collections.abc import Callable, Iterator, Sequence
-from typing import Any
+from typing import Any, Protocol, TypeVar
 from xml.sax.saxutils import escape
 
 from sheep_xl.frames.excel_text import clean_text
@@ -22,6 +27,35 @@ from sheep_xl.writers.ooxml import EPOCH_1900, EPOCH_1904, column_letter
 
 Renderer = Callable[[Any, str], str]  # (value, cell reference) -> "<c .../>"
 LINK_PREFIXES = ("http://", "https://", "mailto:")
+
+
+class _Cell(Protocol):
+    """What `put_text` needs of an openpyxl ``Cell`` or ``WriteOnlyCell``."""
+
+    value: Any
+    data_type: str
+
+
+CellT = TypeVar("CellT", bound=_Cell)
+
+
+def put_text(cell: CellT, text: str) -> CellT:
+    """Store ``text`` in an openpyxl cell as a text cell: never a formula (``=...``), an error
+    (``#N/A``) or anything else openpyxl would infer; characters XML cannot carry are removed
+    first, as in every other text cell we write. Returns the cell, for styling."""
+    cleaned, _, _ = clean_text(str(text))
+    cell.value = cleaned
+    cell.data_type = "s"
+    return cell
+
+
+def put_formula(cell: CellT, formula: str) -> CellT:
+    """Store a formula the code means to write (it must start with ``=``)."""
+    if not formula.startswith("="):
+        raise ValueError(f"not a formula: {formula!r}")
+    cell.value = formula
+    cell.data_type = "f"
+    return cell
 
 
 def _empty(style: int) -> Callable[[str], str]:

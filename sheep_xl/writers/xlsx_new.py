@@ -11,6 +11,7 @@ rendering rows directly is several times faster (see ``benchmarks/bench_write.py
 from __future__ import annotations
 
 import io
+import math
 import re
 import warnings
 from collections.abc import Iterator, Mapping, Sequence
@@ -28,7 +29,13 @@ from openpyxl.worksheet.table import Table, TableColumn, TableStyleInfo
 
 from sheep_xl.tables.plan import TablePlan
 from sheep_xl.writers.ooxml import REL_HYPERLINK, XlsxPackage
-from sheep_xl.writers.sheet_xml import Renderer, hyperlinks, render_rows, renderer_for
+from sheep_xl.writers.sheet_xml import (
+    Renderer,
+    hyperlinks,
+    put_text,
+    render_rows,
+    renderer_for,
+)
 from sheep_xl.writers.xlsx_styles import StyleSheet
 
 ROWS_PER_CHUNK = 2000
@@ -80,14 +87,73 @@ def excel_table(name: str, titles: Sequence[str], ref: str, style: str) -> Table
     return table
 
 
-def print_setup(ws: Any, header_row: int | None) -> None:
-    """Printed landscape, one page wide, with the table's header row repeated on every page."""
+# Printing. The paper is whatever the printer's locale uses (A4 or Letter), so a layout must suit
+# the narrower of the two in landscape: Letter, 11 in wide, less Excel's "Narrow" side margins.
+LANDSCAPE_WIDTH_INCHES = 11.0  # Letter; A4 landscape is 11.69 in
+NARROW_MARGINS = {"left": 0.25, "right": 0.25, "top": 0.75, "bottom": 0.75, "header": 0.3}
+PRINTABLE_INCHES = LANDSCAPE_WIDTH_INCHES - NARROW_MARGINS["left"] - NARROW_MARGINS["right"]
+# 11 pt Calibri at 70% is 7.7 pt, about the smallest text people read comfortably on paper.
+MIN_PRINT_SCALE = 70
+
+
+def column_inches(width: float) -> float:
+    """The printed width at 100% of a column ``width`` characters wide (Calibri 11: 7 pixels
+    per character plus 5 of padding, at 96 pixels per inch)."""
+    return (7 * width + 5) / 96
+
+
+@dataclass(frozen=True)
+class PrintLayout:
+    fit_to_width: bool  # one page wide (the scale is then Excel's choice, >= MIN_PRINT_SCALE)
+    scale: int  # percent, when not fitting
+    repeat_first_column: bool
+
+
+def print_layout(widths: Sequence[float]) -> PrintLayout:
+    """One page wide when the columns fit at ``MIN_PRINT_SCALE`` or more; otherwise the largest
+    scale (at least the minimum) that needs no more pages across than the minimum does, with
+    the first column (the title) repeated on every page across when it is not too wide."""
+    inches = [column_inches(w) for w in widths] or [0.0]
+    total = sum(inches)
+    if total * MIN_PRINT_SCALE / 100 <= PRINTABLE_INCHES:
+        return PrintLayout(True, 100, False)
+    first = inches[0]
+    repeat = first * MIN_PRINT_SCALE / 100 <= PRINTABLE_INCHES / 3
+
+    def pages(scale: int) -> int:
+        room = PRINTABLE_INCHES * 100 / scale * 0.95  # pages break between columns: slack
+        later = room - (first if repeat else 0.0)
+        return 1 + math.ceil(max(total - room, 0.0) / later)
+
+    fewest = pages(MIN_PRINT_SCALE)
+    scale = max(s for s in range(MIN_PRINT_SCALE, 101) if pages(s) == fewest)
+    return PrintLayout(False, scale, repeat)
+
+
+def print_setup(ws: Any, header_row: int | None, widths: Sequence[float] | None = None) -> None:
+    """Printed landscape with narrow margins, the table's header row repeated on every page.
+
+    Without ``widths`` (sheets of a few columns) the sheet is fitted one page wide. With the
+    table's column widths it is fitted only when that keeps the text at ``MIN_PRINT_SCALE``% or
+    more; a wider table prints at a fixed readable scale over several pages across, each
+    repeating the first column (see `print_layout`)."""
     ws.page_setup.orientation = "landscape"
-    ws.page_setup.fitToWidth = 1
-    ws.page_setup.fitToHeight = 0
-    ws.sheet_properties.pageSetUpPr.fitToPage = True
+    for side, inches in NARROW_MARGINS.items():
+        setattr(ws.page_margins, side, inches)
+    ws.page_margins.footer = NARROW_MARGINS["header"]
+    layout = print_layout(widths) if widths is not None else PrintLayout(True, 100, False)
+    if layout.fit_to_width:
+        ws.page_setup.fitToWidth = 1
+        ws.page_setup.fitToHeight = 0
+        ws.sheet_properties.pageSetUpPr.fitToPage = True
+    else:
+        ws.sheet_properties.pageSetUpPr.fitToPage = False
+        ws.page_setup.scale = layout.scale
+        ws.page_setup.pageOrder = "overThenDown"  # all of a row band, then the next rows
     if header_row is not None:
         ws.print_title_rows = f"{header_row}:{header_row}"
+    if layout.repeat_first_column:
+        ws.print_title_cols = "A:A"
 
 
 def _skeleton_sheet(wb: Workbook, spec: SheetSpec) -> None:
@@ -97,18 +163,16 @@ def _skeleton_sheet(wb: Workbook, spec: SheetSpec) -> None:
     for index, column in enumerate(plan.columns, 1):
         ws.column_dimensions[get_column_letter(index)].width = column.width
     ws.freeze_panes = f"A{spec.header_row + 1}"
-    print_setup(ws, spec.header_row)
+    print_setup(ws, spec.header_row, [c.width for c in plan.columns])
     for number, line in enumerate(spec.preamble):
-        cell = WriteOnlyCell(ws, value=line)
-        cell.data_type = "s"
+        cell = put_text(WriteOnlyCell(ws), line)
         cell.font = Font(bold=True, size=14) if number == 0 else Font(italic=True)
         ws.append([cell])
     if spec.preamble:
         ws.append([])
     header = []
     for title in plan.titles:
-        cell = WriteOnlyCell(ws, value=title)
-        cell.data_type = "s"  # a header like "=x" stays text
+        cell = put_text(WriteOnlyCell(ws), title)  # a header like "=x" stays text
         cell.font = Font(bold=True)
         header.append(cell)
     ws.append(header)

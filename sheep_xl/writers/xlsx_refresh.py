@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -547,8 +547,12 @@ class WorkbookEditor:
                 return node.text
         return None
 
-    def finish(self, modified: dt.datetime | None = None) -> None:
-        """Follow-ups after all tables changed: names, charts, pivots, recalculation, metadata."""
+    def finish(self, modified: dt.datetime | None = None, today: dt.date | None = None) -> None:
+        """Follow-ups after all tables changed: names, charts, pivots, recalculation, metadata,
+        and every formula's cached value (for viewers that never recalculate; ``today`` is
+        what ``TODAY()`` gives, None leaves formulas using it without a value)."""
+        from sheep_xl.writers.formula_values import write_cached_values  # (imports this module)
+
         package = self.package
         workbook = package.edit(package.workbook_part)
         names = workbook.find(f"{M}definedNames")
@@ -567,6 +571,7 @@ class WorkbookEditor:
             insert_in_order(workbook, calc, WORKBOOK_ORDER)
         calc.set("fullCalcOnLoad", "1")
         self._drop_calc_chain()
+        write_cached_values(package, today, editor=self)
         if modified is not None and package.has("docProps/core.xml"):
             node = package.edit("docProps/core.xml").find(f"{{{NS_DCTERMS}}}modified")
             if node is not None:
@@ -721,7 +726,7 @@ def _update_table_xml(root: etree._Element, box: Box, info: TableInfo, layout: _
 # --- sheetData helpers ------------------------------------------------------------------------
 
 
-def _rows_with_numbers(sheet_data: etree._Element):  # type: ignore[no-untyped-def]
+def _rows_with_numbers(sheet_data: etree._Element) -> Iterator[tuple[int, etree._Element]]:
     previous = 0
     for row in sheet_data.iterchildren(f"{M}row"):
         number = int(row.get("r") or previous + 1)
@@ -729,7 +734,7 @@ def _rows_with_numbers(sheet_data: etree._Element):  # type: ignore[no-untyped-d
         yield number, row
 
 
-def _cells_with_columns(row: etree._Element):  # type: ignore[no-untyped-def]
+def _cells_with_columns(row: etree._Element) -> Iterator[tuple[int, etree._Element]]:
     previous = 0
     for cell in row.iterchildren(f"{M}c"):
         ref = cell.get("r")

@@ -53,3 +53,35 @@ def test_refresh_on_open_user_setting(tmp_path) -> None:
     assert code == 0 and "off" in out
     assert config_value(conf.read_bytes(), "REFRESH_ON_OPEN") == "False"
     assert config_value(conf.read_bytes(), "UDF MODULES") == "sheep_xl.excel.udfs"
+
+
+def test_status_compares_the_add_ins_xlwings_with_this_environment(tmp_path) -> None:
+    """The add-in embeds xlwings' DLL and AppleScript names: status says when they drift."""
+    import xlwings
+
+    from sheep_xl.addin.build import (
+        PROPERTY_XLWINGS,
+        _custom,
+        build_addin_bytes,
+        read_built_with,
+    )
+
+    assert run("addin", "install", "--target", str(tmp_path))[0] == 0
+    addin = tmp_path / "sheepcrm.xlam"
+    assert read_built_with(addin.read_bytes())[PROPERTY_XLWINGS] == xlwings.__version__
+    code, out = run("addin", "status", "--target", str(tmp_path))
+    assert code == 0 and f"xlwings: built for {xlwings.__version__}" in out and "(OK)" in out
+
+    # The same add-in as an older xlwings would have built it.
+    import zipfile
+
+    data = build_addin_bytes()
+    with zipfile.ZipFile(io.BytesIO(data)) as src, zipfile.ZipFile(addin, "w") as dst:
+        for item in src.infolist():
+            body = src.read(item)
+            if item.filename == "docProps/custom.xml":
+                body = _custom({PROPERTY_XLWINGS: "0.30.0"}).encode()
+            dst.writestr(item, body)
+    _, out = run("addin", "status", "--target", str(tmp_path))
+    assert "built for xlwings 0.30.0 but this environment has xlwings" in out
+    assert "run 'sheep-xl addin install' again" in out
