@@ -18,18 +18,12 @@ from pathlib import Path
 from typing import Any, TextIO, TypeVar
 
 from sheep_xl import __version__
+from sheep_xl.accounts import sign_in, sign_out
 from sheep_xl.api.client import SheepClient
 from sheep_xl.api.states import ACCEPTED, STATE_DESCRIPTIONS
 from sheep_xl.api.validation import validate_bucket
-from sheep_xl.config import config_warnings, resolve_api_url, save_setting
-from sheep_xl.credentials import (
-    ENV_API_KEY,
-    check_credential_store,
-    delete_key,
-    keyring_user,
-    store_key,
-)
-from sheep_xl.excel.cache import bump_function_epoch
+from sheep_xl.config import config_warnings, resolve_api_url
+from sheep_xl.credentials import ENV_API_KEY, check_credential_store, keyring_user
 from sheep_xl.exceptions import EXIT_BAD_INPUT, EXIT_OK, InputError, SheepError
 
 log = logging.getLogger("sheep_xl")
@@ -140,16 +134,8 @@ def cmd_login(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
             "No key was entered because the input is closed: run 'sheep-xl login' in a "
             f"terminal, or set the {ENV_API_KEY} environment variable instead."
         ) from None
-    key = key.strip()
-    if not key:
-        raise InputError("No key was entered: paste the API key from your sheepCRM profile.")
-    if not args.no_check:
-        with SheepClient(api_key=key, base_url=url) as client:
-            client.check_access(bucket)
-    store_key(url, key)
-    save_setting("default_bucket", bucket)
-    bump_function_epoch()  # Excel's worksheet functions look up the key again
-    err.write(f"Signed in: the key for {keyring_user(url)} is in the OS credential store.\n")
+    signed_in = sign_in(key, bucket, url, check=not args.no_check)  # an empty key is an error
+    err.write(f"Signed in: the key for {signed_in.host} is in the OS credential store.\n")
     return EXIT_OK
 
 
@@ -169,8 +155,7 @@ def _ask(prompt: str, err: TextIO) -> str:
 
 def cmd_logout(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     url = resolve_api_url(args.api_url)
-    removed = delete_key(url)
-    bump_function_epoch()
+    removed = sign_out(url)
     err.write(
         f"Signed out: removed the key for {keyring_user(url)}.\n"
         if removed

@@ -19,6 +19,7 @@ from urllib.parse import urlsplit
 import platformdirs
 
 from sheep_xl.exceptions import InputError
+from sheep_xl.files import atomic_path
 
 APP_NAME = "sheep-xl"
 DEFAULT_API_URL = "https://sls-api.sheepcrm.com"
@@ -130,9 +131,9 @@ def save_setting(key: str, value: Any, path: Path | None = None) -> Path:
     raw[key] = value
     path.parent.mkdir(parents=True, exist_ok=True)
     lines = [f"{k} = {_toml_value(v)}" for k, v in sorted(raw.items())]
-    tmp = path.with_suffix(".tmp")
-    tmp.write_text("# sheep-xl settings (never put an API key here)\n" + "\n".join(lines) + "\n")
-    tmp.replace(path)
+    text = "# sheep-xl settings (never put an API key here)\n" + "\n".join(lines) + "\n"
+    with atomic_path(path) as tmp:
+        tmp.write_text(text)
     return path
 
 

@@ -65,6 +65,14 @@ class PortInUseError(InputError):
     """The demo server cannot listen on the port it was given."""
 
 
+class InstallError(InputError):
+    """The add-in cannot be installed or removed as asked (a file or folder problem)."""
+
+
+class AddinInUseError(InstallError):
+    """The add-in file is open in Excel (Windows refuses to replace or delete it)."""
+
+
 # --- authentication (exit 3) ---------------------------------------------------------------
 
 

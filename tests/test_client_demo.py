@@ -99,7 +99,7 @@ def test_unknown_bucket(demo) -> None:
 def test_key_comes_from_environment_then_credential_store(
     demo, monkeypatch, isolated_settings
 ) -> None:
-    from sheep_xl.credentials import store_key
+    from sheep_xl.credentials import describe_key_source, store_key
 
     with SheepClient(base_url=demo.url) as client:
         with pytest.raises(SheepError, match="sheep-xl login"):
@@ -108,7 +108,8 @@ def test_key_comes_from_environment_then_credential_store(
     store_key(demo.url, DEMO_API_KEY)
     with SheepClient(base_url=demo.url) as client:
         assert client.events("example", "running")
-        assert client.key_source.startswith("OS credential store")
+    assert describe_key_source(demo.url).startswith("OS credential store")
     monkeypatch.setenv("SHEEP_API_KEY", DEMO_API_KEY)
+    assert describe_key_source(demo.url) == "environment (SHEEP_API_KEY)"
     with SheepClient(base_url=demo.url) as client:
-        assert client.key_source == "environment (SHEEP_API_KEY)"
+        assert client.events("example", "running")

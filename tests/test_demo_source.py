@@ -18,7 +18,7 @@ from sheep_xl.tables.queries import (
     StoredQuery,
     parse_queries,
 )
-from sheep_xl.workbook.refresh import read_queries
+from sheep_xl.workbook.refresh import workbook_queries
 
 
 def run(*argv: str) -> tuple[int, str, str]:
@@ -31,13 +31,13 @@ def test_demo_command_workbook_refreshes_from_the_demo_without_a_key(tmp_path, m
     monkeypatch.chdir(tmp_path)  # a user's own folder, not the repository
     code, _, err = run("demo", "--out", "events.xlsx")
     assert code == 0, err
-    (query,) = read_queries(tmp_path / "events.xlsx")
+    (query,) = workbook_queries(tmp_path / "events.xlsx")
     assert query.source == SOURCE_DEMO and query.bucket == "example"
 
     code, _, err = run("refresh", "events.xlsx")  # no SHEEP_API_KEY, an empty keyring
     assert code == 0, err
     assert "built-in demo data" in err
-    (query,) = read_queries(tmp_path / "events.xlsx")
+    (query,) = workbook_queries(tmp_path / "events.xlsx")
     assert query.status == "OK" and query.rows and query.rows > 0
 
 
@@ -53,7 +53,7 @@ def test_templates_build_demo_from_any_folder_then_refresh(tmp_path, monkeypatch
         "upcoming-capacity.xlsx",
     ]
     report = tmp_path / "R" / "upcoming-capacity.xlsx"
-    assert {q.source for q in read_queries(report)} == {SOURCE_DEMO}
+    assert {q.source for q in workbook_queries(report)} == {SOURCE_DEMO}
     code, _, err = run("refresh", str(report))
     assert code == 0, err
     assert "Refreshing 'Upcoming' (built-in demo data, example, future+confirmed)" in err
@@ -64,7 +64,7 @@ def test_a_sheepcrm_query_never_goes_to_the_demo(demo, tmp_path, monkeypatch):
     monkeypatch.setenv("SHEEP_API_URL", demo.url)
     monkeypatch.setenv("SHEEP_API_KEY", DEMO_API_KEY)
     assert run("events", "example", "future", "--out", "real.xlsx")[0] == 0
-    (query,) = read_queries(tmp_path / "real.xlsx")
+    (query,) = workbook_queries(tmp_path / "real.xlsx")
     assert query.source == SOURCE_SHEEPCRM
 
     monkeypatch.delenv("SHEEP_API_KEY")

@@ -23,7 +23,7 @@ from sheep_xl.api.client import SheepClient
 from sheep_xl.cli import main
 from sheep_xl.demo.server import DEMO_API_KEY, DemoServer
 from sheep_xl.frames.fetch import fetch_events_frame
-from sheep_xl.workbook.refresh import read_queries, refresh_workbook
+from sheep_xl.workbook.refresh import refresh_workbook, workbook_queries
 from sheep_xl.workbook.sources import Connections
 from sheep_xl.writers.formula_values import (
     DIV0,
@@ -425,7 +425,7 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
 
 def api_frame(path: Path, server_today: dt.date) -> tuple[pd.DataFrame, Any]:
     """The report's one query, fetched from the demo server independently of the workbook."""
-    (query,) = read_queries(path)
+    (query,) = workbook_queries(path)
     with (
         DemoServer(today=server_today) as server,
         SheepClient(api_key=DEMO_API_KEY, base_url=server.url) as client,

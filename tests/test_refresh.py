@@ -27,7 +27,7 @@ from sheep_xl.frames import events_frame
 from sheep_xl.tables.plan import plan_table
 from sheep_xl.tables.queries import new_query
 from sheep_xl.workbook.export import export_events
-from sheep_xl.workbook.refresh import read_queries, refresh_workbook
+from sheep_xl.workbook.refresh import refresh_workbook, workbook_queries
 from sheep_xl.workbook.report import write_new_report
 
 NOW = dt.datetime(2026, 11, 24, 9, 30)
@@ -147,7 +147,7 @@ def test_refresh_records_status_per_query(tmp_path, server, client) -> None:
     server.buckets["example"] = some_events(7)
     later = NOW + dt.timedelta(hours=2)
     refresh_workbook(path, client, now=later)
-    (query,) = read_queries(path)
+    (query,) = workbook_queries(path)
     assert (query.last_refreshed, query.rows, query.status) == (later, 7, "OK")
     assert query.bucket == "example" and query.state == "all" and query.table == "Events"
 

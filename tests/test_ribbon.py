@@ -12,8 +12,8 @@ from xlwings_memory import cell_format, cell_formula, engine_of, new_book, table
 
 from sheep_xl.demo.data import demo_events
 from sheep_xl.demo.server import DEMO_API_KEY, DemoServer
+from sheep_xl.epoch import function_epoch
 from sheep_xl.excel import ribbon
-from sheep_xl.excel.cache import function_epoch
 from sheep_xl.exceptions import ApiKeyRejectedError
 from sheep_xl.writers.live import read_queries, refresh_on_open
 

@@ -16,7 +16,7 @@ from sheep_xl.api.client import SheepClient
 from sheep_xl.cli import main
 from sheep_xl.demo.server import DEMO_API_KEY
 from sheep_xl.reports.templates import find_templates
-from sheep_xl.workbook.refresh import read_queries, refresh_workbook
+from sheep_xl.workbook.refresh import refresh_workbook, workbook_queries
 from sheep_xl.writers.xlsx_new import MIN_PRINT_SCALE
 
 NOW = "2026-11-24T09:00:00"
@@ -55,6 +55,20 @@ def test_every_template_builds(built) -> None:
     names = {t.file for t in find_templates(REPO_ROOT / "workbook_templates")}
     assert set(built) == names
     assert set(DISTRIBUTED) | {"live-formulas.xlsx"} <= names
+    needing_addin = {
+        t.file for t in find_templates(REPO_ROOT / "workbook_templates") if t.needs_addin
+    }
+    assert needing_addin == names - set(DISTRIBUTED), "only live-formulas needs the add-in"
+
+
+def test_a_template_without_queries_must_say_it_needs_the_add_in(tmp_path) -> None:
+    from sheep_xl.exceptions import WorkbookError
+    from sheep_xl.reports.templates import parse_template
+
+    text = '[report]\nfile = "x.xlsx"\ntitle = "X"\nabout = "nothing"\n'
+    with pytest.raises(WorkbookError, match="has no \\[\\[query\\]\\]"):
+        parse_template(text, tmp_path / "x.toml")
+    assert parse_template(text + "needs_addin = true\n", tmp_path / "x.toml").needs_addin
 
 
 def test_builds_are_deterministic(built, tmp_path) -> None:
@@ -168,7 +182,7 @@ def test_sheep_xl_refresh_works_on_every_report(built, tmp_path, demo_server, na
         k: v for k, v in formulas_after.items() if "[#This Row]" not in str(v)
     }
     assert len(table_rows) >= len([v for v in formulas_before.values() if "[#This Row]" in str(v)])
-    assert all(q.last_refreshed == later for q in read_queries(path))
+    assert all(q.last_refreshed == later for q in workbook_queries(path))
     with zipfile.ZipFile(path) as zf:
         charts = [n for n in zf.namelist() if n.startswith("xl/charts/chart")]
         for chart in charts:

@@ -28,13 +28,11 @@ from xml.sax.saxutils import escape, quoteattr
 import xlwings
 
 from sheep_xl import __version__
+from sheep_xl.addin.names import ADDIN_FILE, ADDIN_PROJECT, CONFIG_NAME, UDF_MODULE
 from sheep_xl.addin.ovba import ModuleKind, VbaModule, VbaProject, build_vba_project_bin
 from sheep_xl.excel.registry import REGISTRY, FunctionSpec
+from sheep_xl.files import write_atomic
 
-ADDIN_NAME = "sheepcrm"
-ADDIN_FILE = "sheepcrm.xlam"
-UDF_MODULE = "sheep_xl.excel.udfs"
-CONFIG_SHEET = f"{ADDIN_NAME}.conf"
 CONFIG_SHEET_CODE_NAME = "SheepConfig"
 ZIP_TIME = (2026, 1, 1, 0, 0, 0)
 CORE_TIME = "2026-01-01T00:00:00Z"
@@ -73,7 +71,7 @@ def xlwings_module() -> str:
     pattern = re.compile(r'^(Public Const PROJECT_NAME As String = )"[^"]*"', re.M)
     if not pattern.search(text):
         raise RuntimeError(f"{path} has no PROJECT_NAME constant: this xlwings is not supported")
-    return pattern.sub(rf'\1"{ADDIN_NAME}"', text, count=1)
+    return pattern.sub(rf'\1"{ADDIN_PROJECT}"', text, count=1)
 
 
 def function_wrappers(specs: list[FunctionSpec]) -> str:
@@ -197,7 +195,7 @@ def _workbook() -> str:
         'xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships">'
         '<workbookPr codeName="ThisWorkbook"/>'
         "<bookViews><workbookView/></bookViews>"
-        f'<sheets><sheet name={quoteattr(CONFIG_SHEET)} sheetId="1" r:id="rId1"/></sheets>'
+        f'<sheets><sheet name={quoteattr(CONFIG_NAME)} sheetId="1" r:id="rId1"/></sheets>'
         "</workbook>"
     )
 
@@ -346,8 +344,5 @@ def build_addin(out: Path) -> Path:
     out = Path(out)
     if out.is_dir():
         out = out / ADDIN_FILE
-    data = build_addin_bytes()
-    tmp = out.with_name(out.name + ".tmp")
-    tmp.write_bytes(data)
-    tmp.replace(out)
+    write_atomic(out, build_addin_bytes())
     return out

@@ -4,39 +4,9 @@ Everything is planned first (:func:`plan_install`, :func:`plan_remove`), shown i
 (:func:`format_plan`, which is the ``--dry-run`` output and touches nothing) and only then carried
 out (:func:`apply`). A failed :func:`apply` undoes the steps it had already done.
 
-Where things go (the add-in's VBA is xlwings' ``xlwings_custom_addin.bas`` with
-``PROJECT_NAME = "sheepcrm"``, so these are xlwings' own locations with that name):
-
-=================  ===========================================================================
-Windows            add-in: ``%APPDATA%\\Microsoft\\Excel\\XLSTART\\sheepcrm.xlam`` (the user's
-                   XLSTART folder, Excel's ``Application.StartupPath``);
-                   settings: ``%USERPROFILE%\\.sheepcrm\\sheepcrm.conf`` (VBA
-                   ``GetConfigFilePath``: ``Environ("USERPROFILE") & "\\." & PROJECT_NAME & "\\"
-                   & PROJECT_NAME & ".conf"``);
-                   install record and backups: ``%USERPROFILE%\\.sheepcrm\\sheep-xl-install``
-macOS              add-in: ``~/Library/Group Containers/UBF8T346G9.Office/User Content/Startup/
-                   Excel/sheepcrm.xlam``; settings:
-                   ``~/Library/Containers/com.microsoft.Excel/Data/sheepcrm.conf`` (VBA
-                   ``GetMacDir("$HOME")`` is the sandbox home, as in ``xlwings.USER_CONFIG_FILE``);
-                   xlwings' AppleScript helper ``xlwings-<version>.applescript`` in
-                   ``~/Library/Application Scripts/com.microsoft.Excel`` (what ``xlwings runpython
-                   install`` does; the VBA calls it through ``AppleScriptTask`` for RunPython);
-                   install record and backups:
-                   ``~/Library/Application Support/sheep-xl/addin-install``
-``target=DIR``     Windows layout (also used for ``target`` on Linux): add-in ``DIR/sheepcrm.xlam``,
-                   settings ``DIR/.sheepcrm/sheepcrm.conf``, record
-                   ``DIR/.sheepcrm/sheep-xl-install``. macOS layout: add-in, settings
-                   ``DIR/sheepcrm.conf`` and the AppleScript helper all in ``DIR``, record
-                   ``DIR/.sheep-xl-install``.
-=================  ===========================================================================
-
-The settings file is what VBA's ``Write #`` produces and ``Input #`` (``GetConfigFromFile``)
-reads: one ``"KEY","value"`` line per setting (CRLF and the ANSI code page on Windows, LF and UTF-8
-on macOS, like ``xlwings config create``). Keys are matched case-insensitively and the first match
-wins, so install replaces its own keys in place, drops duplicates and blank lines (a blank line
-reads as an empty field and would shift every later pair), and keeps every other line. Values can
-hold no double quote. Only the interpreter, the UDF module and ``REFRESH_ON_OPEN`` are written;
-never an API key or any other secret.
+Where things go is :mod:`sheep_xl.addin.locations`; the settings file's format, as VBA reads it,
+is :mod:`sheep_xl.addin.settings_file`. Install writes only the interpreter, the UDF module and
+``REFRESH_ON_OPEN`` into the settings file; never an API key or any other secret.
 
 Install records what it created or changed (and backs up what it replaced) so that remove puts
 every folder back byte for byte; installing twice changes nothing the second time.
@@ -44,329 +14,81 @@ every folder back byte for byte; installing twice changes nothing the second tim
 
 from __future__ import annotations
 
-import codecs
 import hashlib
-import importlib.metadata
-import importlib.util
 import json
-import os
 import re
-import sys
-import tempfile
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
 from sheep_xl.addin.build import PROPERTY_XLWINGS, read_built_with
-from sheep_xl.exceptions import InputError
+from sheep_xl.addin.locations import (
+    MAC_OFFICE_GROUP,
+    MANIFEST_NAME,
+    Locations,
+    default_interpreter,
+    locations,
+    normalise_platform,
+    xlwings_applescript_source,
+    xlwings_version,
+)
+from sheep_xl.addin.names import ADDIN_FILE, ADDIN_PROJECT, CONFIG_NAME, UDF_MODULE, Layout
+from sheep_xl.addin.settings_file import (
+    KEY_INTERPRETER_MAC,
+    KEY_INTERPRETER_WIN,
+    KEY_REFRESH_ON_OPEN,
+    KEY_UDF_MODULES,
+    check_value,
+    config_value,
+    config_without_keys,
+    parse_config,
+    updated_config,
+)
+from sheep_xl.exceptions import AddinInUseError, InstallError
+from sheep_xl.files import write_atomic
 
-PROJECT_NAME = "sheepcrm"
-ADDIN_NAME = f"{PROJECT_NAME}.xlam"
-CONFIG_NAME = f"{PROJECT_NAME}.conf"
-UDF_MODULES = "sheep_xl.excel.udfs"
+__all__ = [
+    "ADDIN_FILE",
+    "ADDIN_PROJECT",
+    "CONFIG_NAME",
+    "KEY_INTERPRETER_MAC",
+    "KEY_INTERPRETER_WIN",
+    "KEY_REFRESH_ON_OPEN",
+    "KEY_UDF_MODULES",
+    "MAC_OFFICE_GROUP",
+    "MANIFEST_FORMAT",
+    "MANIFEST_NAME",
+    "OWN_KEYS",
+    "UDF_MODULE",
+    "AddinInUseError",
+    "InstallError",
+    "InstallPlan",
+    "InstallStatus",
+    "Layout",
+    "Locations",
+    "Role",
+    "Step",
+    "apply",
+    "config_value",
+    "default_interpreter",
+    "format_plan",
+    "format_result",
+    "format_status",
+    "locations",
+    "parse_config",
+    "plan_install",
+    "plan_remove",
+    "set_user_setting",
+    "status",
+]
 
-KEY_INTERPRETER_WIN = "INTERPRETER_WIN"
-KEY_INTERPRETER_MAC = "INTERPRETER_MAC"
-KEY_UDF_MODULES = "UDF MODULES"
-KEY_REFRESH_ON_OPEN = "REFRESH_ON_OPEN"
 #: every key install may write; remove takes exactly these back out
 OWN_KEYS = (KEY_INTERPRETER_WIN, KEY_INTERPRETER_MAC, KEY_UDF_MODULES, KEY_REFRESH_ON_OPEN)
-
-MAC_OFFICE_GROUP = "UBF8T346G9.Office"
-MANIFEST_NAME = "manifest.json"
 MANIFEST_FORMAT = 1
 
-Layout = Literal["win32", "darwin"]
 Role = Literal["addin", "config", "applescript"]
-_LAYOUT_NAMES = {"win32": "Windows", "darwin": "macOS"}
 _SECRET_WORDS = ("KEY", "TOKEN", "SECRET", "PASSWORD", "PASSWD")
-
-
-class InstallError(InputError):
-    """The add-in cannot be installed or removed as asked (a file or folder problem)."""
-
-
-class AddinInUseError(InstallError):
-    """The add-in file is open in Excel (Windows refuses to replace or delete it)."""
-
-
-# --- where things go -------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Locations:
-    """Every path install and remove touch, for one layout."""
-
-    system: str  # the platform asked for: "win32", "darwin", "linux", ...
-    layout: Layout  # whose folder structure and config conventions are used
-    addin_dir: Path
-    config_file: Path
-    state_dir: Path  # install record and backups
-    applescript_dir: Path | None = None  # macOS layout only
-    target: Path | None = None
-
-    @property
-    def addin_file(self) -> Path:
-        return self.addin_dir / ADDIN_NAME
-
-    @property
-    def manifest_file(self) -> Path:
-        return self.state_dir / MANIFEST_NAME
-
-    @property
-    def backup_dir(self) -> Path:
-        return self.state_dir / "backup"
-
-    @property
-    def interpreter_key(self) -> str:
-        return KEY_INTERPRETER_MAC if self.layout == "darwin" else KEY_INTERPRETER_WIN
-
-    @property
-    def applescript_file(self) -> Path | None:
-        if self.applescript_dir is None:
-            return None
-        return self.applescript_dir / f"xlwings-{_xlwings_version()}.applescript"
-
-    @property
-    def description(self) -> str:
-        where = f", into {self.target}" if self.target is not None else ""
-        return f"{_LAYOUT_NAMES[self.layout]} layout{where}"
-
-
-def _normalise_platform(platform: str | None) -> str:
-    name = platform or sys.platform
-    if name.startswith("win"):
-        return "win32"
-    if name.startswith("darwin"):
-        return "darwin"
-    return name
-
-
-def locations(
-    *,
-    target: Path | None = None,
-    platform: str | None = None,
-    environ: Mapping[str, str] | None = None,
-) -> Locations:
-    """Where the add-in, its settings and the install record go.
-
-    ``platform`` defaults to ``sys.platform``; ``environ`` (default ``os.environ``) supplies
-    ``APPDATA``/``USERPROFILE`` (Windows) and ``HOME`` (macOS). Linux has no Excel: without
-    ``target`` it is an :class:`InputError`; with ``target`` the Windows layout is used.
-    """
-    system = _normalise_platform(platform)
-    env = os.environ if environ is None else environ
-    if target is not None:
-        root = Path(os.path.abspath(target))
-        if system == "darwin":
-            return Locations(
-                system,
-                "darwin",
-                root,
-                root / CONFIG_NAME,
-                root / ".sheep-xl-install",
-                applescript_dir=root,
-                target=root,
-            )
-        dot = root / f".{PROJECT_NAME}"
-        return Locations(
-            system, "win32", root, dot / CONFIG_NAME, dot / "sheep-xl-install", target=root
-        )
-    if system == "win32":
-        profile = Path(env.get("USERPROFILE") or Path.home())
-        appdata = Path(env.get("APPDATA") or profile / "AppData" / "Roaming")
-        dot = profile / f".{PROJECT_NAME}"
-        return Locations(
-            system,
-            "win32",
-            appdata / "Microsoft" / "Excel" / "XLSTART",
-            dot / CONFIG_NAME,
-            dot / "sheep-xl-install",
-        )
-    if system == "darwin":
-        home = Path(env.get("HOME") or Path.home())
-        library = home / "Library"
-        return Locations(
-            system,
-            "darwin",
-            library / "Group Containers" / MAC_OFFICE_GROUP / "User Content" / "Startup" / "Excel",
-            library / "Containers" / "com.microsoft.Excel" / "Data" / CONFIG_NAME,
-            library / "Application Support" / "sheep-xl" / "addin-install",
-            applescript_dir=library / "Application Scripts" / "com.microsoft.Excel",
-        )
-    raise InputError(
-        f"Excel add-ins can only be installed on Windows or macOS, not on {system}; "
-        "use --target DIR to install into a folder instead."
-    )
-
-
-def default_interpreter(platform: str | None = None) -> Path:
-    """The Python the add-in should start: ``pythonw.exe`` beside this one on Windows (no console
-    window, as xlwings expects), this one elsewhere (venv path kept, symlinks not resolved)."""
-    exe = Path(sys.executable)
-    if _normalise_platform(platform) == "win32":
-        return exe.with_name("pythonw.exe")
-    return exe
-
-
-def _xlwings_version() -> str:
-    try:
-        return importlib.metadata.version("xlwings")
-    except importlib.metadata.PackageNotFoundError:
-        return "unknown"
-
-
-def _xlwings_applescript_source() -> Path | None:
-    spec = importlib.util.find_spec("xlwings")
-    if spec is None or spec.origin is None:
-        return None
-    source = Path(spec.origin).parent / f"xlwings-{_xlwings_version()}.applescript"
-    return source if source.is_file() else None
-
-
-# --- the settings file, as VBA's Write # / Input # see it ------------------------------------
-
-
-def _config_encoding(layout: Layout) -> str:
-    """VBA file I/O uses the ANSI code page on Windows ("mbcs" exists only there)."""
-    if layout == "darwin":
-        return "utf-8"
-    try:
-        codecs.lookup("mbcs")
-    except LookupError:
-        return "cp1252"
-    return "mbcs"
-
-
-def _input_fields(text: str) -> list[str]:
-    """Split text into fields the way VBA's ``Input #`` reads strings.
-
-    Commas and line ends both end a field; a field that starts with ``"`` runs to the next ``"``
-    (no escapes) and anything after it up to the delimiter is ignored; unquoted fields lose
-    surrounding spaces and tabs; a blank line is one empty field.
-    """
-    fields: list[str] = []
-    i, n = 0, len(text)
-    while i < n:
-        while i < n and text[i] in " \t":
-            i += 1
-        if i >= n:
-            break
-        if text[i] == '"':
-            end = text.find('"', i + 1)
-            end = n if end < 0 else end
-            fields.append(text[i + 1 : end])
-            i = end + 1
-            while i < n and text[i] not in ",\r\n":
-                i += 1
-        else:
-            end = i
-            while end < n and text[end] not in ",\r\n":
-                end += 1
-            fields.append(text[i:end].rstrip(" \t"))
-            i = end
-        if i < n:
-            i += 2 if text.startswith("\r\n", i) else 1
-    return fields
-
-
-def parse_config(data: bytes, layout: Layout = "win32") -> list[tuple[str, str]]:
-    """The (key, value) pairs in file order, as ``GetConfigFromFile`` reads them two at a time."""
-    fields = _input_fields(data.decode(_config_encoding(layout), "surrogateescape"))
-    if len(fields) % 2:
-        fields.append("")
-    return list(zip(fields[::2], fields[1::2], strict=True))
-
-
-def config_value(data: bytes, key: str, layout: Layout = "win32") -> str | None:
-    """What ``GetConfigFromFile`` returns for ``key``: the first case-insensitive match."""
-    for name, value in parse_config(data, layout):
-        if name.lower() == key.lower():
-            return value
-    return None
-
-
-def _config_line(key: str, value: str) -> str:
-    return f'"{key}","{value}"'
-
-
-def _split_lines(text: str) -> list[str]:
-    lines = re.split(r"\r\n|\r|\n", text)
-    if lines and lines[-1] == "":
-        lines.pop()
-    return lines
-
-
-def _line_key(line: str) -> str:
-    fields = _input_fields(line)
-    return fields[0] if fields else ""
-
-
-def _encode_config(lines: list[str], newline: str, layout: Layout) -> bytes:
-    if not lines:
-        return b""
-    return (newline.join(lines) + newline).encode(_config_encoding(layout), "surrogateescape")
-
-
-def _decode_config(data: bytes, layout: Layout) -> tuple[list[str], str]:
-    text = data.decode(_config_encoding(layout), "surrogateescape")
-    default = "\n" if layout == "darwin" else "\r\n"
-    newline = (
-        "\r\n" if "\r\n" in text else "\n" if "\n" in text else "\r" if "\r" in text else default
-    )
-    return _split_lines(text), newline
-
-
-def _updated_config(
-    existing: bytes | None, settings: dict[str, str], keep: Iterable[str], layout: Layout
-) -> bytes:
-    """``existing`` with ``settings`` written in place; keys in ``keep`` stay if already set."""
-    lines, newline = _decode_config(existing or b"", layout)
-    wanted = {key.upper(): key for key in settings}
-    keep_upper = {key.upper() for key in keep}
-    seen: set[str] = set()
-    out: list[str] = []
-    for line in lines:
-        if not line.strip():
-            continue
-        upper = _line_key(line).upper()
-        if upper not in wanted:
-            out.append(line)
-        elif upper not in seen:
-            seen.add(upper)
-            key = wanted[upper]
-            out.append(line if upper in keep_upper else _config_line(key, settings[key]))
-    out.extend(
-        _config_line(key, value) for key, value in settings.items() if key.upper() not in seen
-    )
-    return _encode_config(out, newline, layout)
-
-
-def _config_without_own_keys(current: bytes, original: bytes | None, layout: Layout) -> bytes:
-    """``current`` with install's keys taken out and the original lines for them put back."""
-    own = {key.upper() for key in OWN_KEYS}
-    lines, newline = _decode_config(current, layout)
-    out = [line for line in lines if _line_key(line).upper() not in own]
-    if original:
-        original_lines, _ = _decode_config(original, layout)
-        out.extend(line for line in original_lines if _line_key(line).upper() in own)
-    return _encode_config(out, newline, layout)
-
-
-def _check_value(key: str, value: str, layout: Layout) -> None:
-    if '"' in value or "\r" in value or "\n" in value:
-        raise InstallError(
-            f"The setting {key} cannot hold a double quote or a line break ({value!r}); "
-            "install Python into a folder with a plain name and try again."
-        )
-    try:
-        value.encode(_config_encoding(layout))
-    except UnicodeEncodeError:
-        raise InstallError(
-            f"Excel cannot read the characters in {value!r} from its settings file; "
-            "install Python into a folder whose path uses plain letters and try again."
-        ) from None
 
 
 # --- plans -------------------------------------------------------------------------------------
@@ -481,12 +203,12 @@ def plan_install(
     refresh = config_value(existing_config or b"", KEY_REFRESH_ON_OPEN, loc.layout)
     settings = {
         loc.interpreter_key: python,
-        KEY_UDF_MODULES: UDF_MODULES,
+        KEY_UDF_MODULES: UDF_MODULE,
         KEY_REFRESH_ON_OPEN: "True" if refresh is None else refresh,
     }
     for key, value in settings.items():
-        _check_value(key, value, loc.layout)
-    config_data = _updated_config(existing_config, settings, [KEY_REFRESH_ON_OPEN], loc.layout)
+        check_value(key, value, loc.layout)
+    config_data = updated_config(existing_config, settings, [KEY_REFRESH_ON_OPEN], loc.layout)
 
     desired: list[tuple[Role, Path, bytes, str, tuple[str, ...]]] = [
         (
@@ -506,7 +228,7 @@ def plan_install(
     ]
     script = loc.applescript_file
     if script is not None:
-        source = _xlwings_applescript_source()
+        source = xlwings_applescript_source()
         if source is None:
             plan.notes.append(
                 "xlwings' AppleScript helper was not found in this Python, so the ribbon buttons "
@@ -594,7 +316,7 @@ def plan_install(
             f"The add-in is already installed and up to date in {loc.addin_dir}; nothing to change."
         )
 
-    if loc.system == _normalise_platform(None) and not Path(python).exists():
+    if loc.system == normalise_platform(None) and not Path(python).exists():
         plan.notes.append(
             f"The Python interpreter {python} does not exist; the add-in will not "
             "be able to start Python until it does."
@@ -673,7 +395,7 @@ def plan_remove(
                 plan.steps.append(Step("delete", path, f"Delete {path}", addin=is_addin))
                 gone.add(path)
         else:
-            edited = _config_without_own_keys(current, original, loc.layout)
+            edited = config_without_keys(current, original, OWN_KEYS, loc.layout)
             if not edited and not entry["existed_before"]:
                 plan.steps.append(Step("delete", path, f"Delete the settings file {path}"))
                 gone.add(path)
@@ -737,27 +459,6 @@ def format_result(plan: InstallPlan) -> str:
 # --- carrying a plan out -----------------------------------------------------------------------
 
 
-def _write_atomic(path: Path, data: bytes) -> None:
-    """Write through a temporary file beside ``path`` and replace it in one step."""
-    mode = path.stat().st_mode & 0o7777 if path.exists() else None
-    handle, temp_name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    temp = Path(temp_name)
-    try:
-        with os.fdopen(handle, "wb") as out:
-            out.write(data)
-        if mode is not None:
-            os.chmod(temp, mode)
-        else:
-            # mkstemp makes 0600; a new file gets what the user's umask gives any new file
-            umask = os.umask(0)
-            os.umask(umask)
-            os.chmod(temp, 0o666 & ~umask)
-        os.replace(temp, path)
-    finally:
-        if temp.exists():
-            temp.unlink()
-
-
 def _undo(done: list[tuple[str, Path, bytes | None]]) -> None:
     for kind, path, data in reversed(done):
         try:
@@ -769,7 +470,7 @@ def _undo(done: list[tuple[str, Path, bytes | None]]) -> None:
             elif data is None:
                 path.unlink(missing_ok=True)
             else:
-                _write_atomic(path, data)
+                write_atomic(path, data)
         except OSError:
             continue  # best effort: the original error is what the user needs to see
 
@@ -791,7 +492,7 @@ def apply(plan: InstallPlan) -> None:
             elif step.action == "write":
                 assert step.data is not None
                 before = path.read_bytes() if path.is_file() else None
-                _write_atomic(path, step.data)
+                write_atomic(path, step.data)
                 done.append(("file", path, before))
             elif path.is_file():
                 before = path.read_bytes()
@@ -897,7 +598,7 @@ def status(
         built_with_xlwings=(
             read_built_with(addin).get(PROPERTY_XLWINGS) if addin is not None else None
         ),
-        xlwings_here=_xlwings_version(),
+        xlwings_here=xlwings_version(),
     )
 
 
@@ -951,6 +652,6 @@ def set_user_setting(
             f"The add-in's settings file {loc.config_file} does not exist: install the add-in "
             "first (sheep-xl addin install)."
         )
-    _check_value(key, value, loc.layout)
-    _write_atomic(loc.config_file, _updated_config(current, {key: value}, (), loc.layout))
+    check_value(key, value, loc.layout)
+    write_atomic(loc.config_file, updated_config(current, {key: value}, (), loc.layout))
     return loc.config_file

@@ -98,10 +98,6 @@ class SheepClient:
 
     # --- public API -------------------------------------------------------------------------
 
-    @property
-    def key_source(self) -> str:
-        return self._api_key().source
-
     def events(
         self,
         bucket: str,

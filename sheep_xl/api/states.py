@@ -76,10 +76,6 @@ class Selection:
     api_state: str  # the state sent in the URL
     keep: Callable[[Record], bool] | None = None  # None: keep every record
 
-    @property
-    def is_classification(self) -> bool:
-        return self.keep is not None
-
 
 def resolve_state(state: object) -> Selection:
     """Match a state or classification case-insensitively; raise a clear error otherwise.

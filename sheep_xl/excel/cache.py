@@ -3,22 +3,19 @@
 Excel may recalculate hundreds of ``=SHEEP_EVENTS(...)`` cells at once. Every call asks this
 cache; calls that arrive while the same query is being fetched wait for that one request
 ("single flight") instead of sending their own. A failed fetch is remembered briefly too, so a
-storm of cells does not hammer a server that is down.
+storm of cells does not hammer a server that is down. Another process (the ribbon, the command
+line) tells the functions to clear it through the epoch file in ``sheep_xl.epoch``.
 """
 
 from __future__ import annotations
 
-import os
 import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable, Hashable
 from concurrent.futures import Future
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
-
-import platformdirs
 
 FAILURE_TTL_SECONDS = 15.0
 
@@ -99,29 +96,3 @@ class TtlCache:
             self._entries.move_to_end(key)
             while len(self._entries) > self.max_entries:
                 self._entries.popitem(last=False)
-
-
-# --- clearing the cache from another process ---------------------------------------------------
-# The ribbon's Refresh all runs in its own Python process, while the worksheet functions run in
-# xlwings' UDF server. The ribbon touches a small file; each function call compares its time with
-# the last one it saw and clears the cache when it changed.
-
-
-def epoch_file() -> Path:
-    override = os.environ.get("SHEEP_XL_FUNCTION_EPOCH")
-    if override:
-        return Path(override)
-    return Path(platformdirs.user_cache_dir("sheep-xl", appauthor=False)) / "functions.epoch"
-
-
-def bump_function_epoch() -> None:
-    path = epoch_file()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(str(time.time_ns()))
-
-
-def function_epoch() -> str:
-    try:
-        return epoch_file().read_text()
-    except OSError:
-        return ""

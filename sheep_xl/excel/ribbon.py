@@ -16,13 +16,14 @@ from typing import Any, TypeVar
 
 import xlwings as xw
 
+from sheep_xl import accounts
 from sheep_xl.api.client import SheepClient
 from sheep_xl.api.states import resolve_state
 from sheep_xl.api.validation import validate_bucket
-from sheep_xl.config import resolve_api_url, save_setting
-from sheep_xl.credentials import delete_key, keyring_user, store_key
-from sheep_xl.excel.cache import bump_function_epoch
-from sheep_xl.exceptions import InputError, SheepError, WorkbookError
+from sheep_xl.config import resolve_api_url
+from sheep_xl.credentials import keyring_user
+from sheep_xl.epoch import bump_function_epoch
+from sheep_xl.exceptions import SheepError, WorkbookError
 from sheep_xl.frames.catalogue import field_for
 from sheep_xl.frames.columns import resolve_columns
 from sheep_xl.tables.queries import new_query
@@ -210,17 +211,8 @@ def insert_formula(
 
 def sign_in_with(key: str, bucket: str, api_url: str | None = None) -> str:
     """Check a key against the API with one small request, then store it. Returns a sentence."""
-    key = key.strip()
-    if not key:
-        raise InputError("No key was entered: paste the API key from your sheepCRM profile.")
-    url = resolve_api_url(api_url)
-    bucket = validate_bucket(bucket)
-    with SheepClient(api_key=key, base_url=url) as client:
-        client.check_access(bucket)
-    store_key(url, key)
-    save_setting("default_bucket", bucket)
-    bump_function_epoch()  # the worksheet functions look up the key again
-    return f"Signed in to {keyring_user(url)}: your key is in this computer's credential store."
+    signed_in = accounts.sign_in(key, bucket, api_url)
+    return f"Signed in to {signed_in.host}: your key is in this computer's credential store."
 
 
 def ask_for_key(default_bucket: str = "") -> tuple[str, str] | None:
@@ -270,8 +262,7 @@ def sign_in(book: xw.Book) -> None:
 @user_action
 def sign_out(book: xw.Book) -> None:
     url = resolve_api_url()
-    removed = delete_key(url)
-    bump_function_epoch()
+    removed = accounts.sign_out(url)
     _tell(
         book,
         f"Signed out: the key for {keyring_user(url)} was removed from this computer."

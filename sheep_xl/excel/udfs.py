@@ -15,7 +15,6 @@ cells, so format the spill area (the ribbon's *Insert live formula* does it for 
 
 from __future__ import annotations
 
-import datetime as dt
 import hashlib
 import os
 import threading
@@ -28,13 +27,15 @@ from sheep_xl.api.states import ACCEPTED, STATE_DESCRIPTIONS, resolve_state
 from sheep_xl.api.validation import validate_bucket, validate_uid
 from sheep_xl.config import ENV_API_URL, config_path, load_settings, resolve_api_url
 from sheep_xl.credentials import ENV_API_KEY, resolve_api_key
-from sheep_xl.excel.cache import TtlCache, function_epoch
+from sheep_xl.epoch import function_epoch
+from sheep_xl.excel.cache import TtlCache
 from sheep_xl.excel.registry import worksheet_function
 from sheep_xl.exceptions import InputError, NotFoundError
 from sheep_xl.frames.catalogue import CATALOGUE, DEFAULT_COLUMNS
 from sheep_xl.frames.columns import resolve_columns, split_columns
 from sheep_xl.frames.convert import events_frame
 from sheep_xl.tables.plan import plan_table
+from sheep_xl.writers.live import com_value
 
 _records = TtlCache()  # listings per (address, key, bucket, state); TTL from the settings
 _results = TtlCache(ttl_seconds=24 * 3600, max_entries=128)  # rendered tables per fetch
@@ -173,15 +174,6 @@ def parse_options(options: Any) -> dict[str, Any]:
     return parsed
 
 
-def _excel_cell(value: Any) -> Any:
-    """A plan value as a worksheet function returns it (times become fractions of a day)."""
-    if isinstance(value, dt.time):
-        return (value.hour * 3600 + value.minute * 60 + value.second) / 86400
-    if isinstance(value, dt.date) and not isinstance(value, dt.datetime):
-        return dt.datetime(value.year, value.month, value.day)
-    return value
-
-
 # --- the functions -----------------------------------------------------------------------------
 
 
@@ -207,7 +199,7 @@ def SHEEP_EVENTS(bucket: Any, state: Any, columns: Any = None, options: Any = No
         if opts["limit"] is not None:
             rows = rows[: opts["limit"]]
         plan = plan_table(events_frame(rows, chosen))
-        body = [[_excel_cell(v) for v in row] for row in plan.rows]
+        body = [[com_value(v) for v in row] for row in plan.rows]
         table = ([plan.titles] if opts["header"] else []) + body
         return table or [[None] * max(plan.n_cols, 1)]
 
@@ -236,7 +228,7 @@ def SHEEP_EVENT(bucket: Any, uid: Any, field: Any = "title") -> Any:
     if record is None:
         raise NotFoundError(f"Event '{uid}' was not found in bucket '{bucket}'.")
     plan = plan_table(events_frame([record], selection))
-    value = _excel_cell(plan.rows[0][0])
+    value = com_value(plan.rows[0][0])
     return "" if value is None else value
 
 

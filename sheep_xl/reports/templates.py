@@ -33,7 +33,7 @@ from openpyxl import Workbook
 from openpyxl.chart import BarChart, Reference
 from openpyxl.formatting.rule import CellIsRule
 from openpyxl.styles import Alignment, Font, PatternFill
-from openpyxl.utils import get_column_letter
+from openpyxl.utils import get_column_letter, quote_sheetname
 from openpyxl.workbook.defined_name import DefinedName
 from openpyxl.worksheet.table import TableFormula
 
@@ -44,6 +44,7 @@ from sheep_xl.frames.columns import resolve_columns
 from sheep_xl.tables.plan import DEFAULT_TABLE_STYLE, TablePlan, plan_table
 from sheep_xl.tables.queries import (
     MARKER_NAME,
+    QUERIES_HEADER_ROW,
     QUERIES_PREAMBLE,
     QUERIES_SHEET,
     QUERIES_TABLE,
@@ -59,9 +60,10 @@ from sheep_xl.writers.sheet_xml import put_formula, put_text
 from sheep_xl.writers.xlsx_new import excel_table, print_setup
 from sheep_xl.writers.xlsx_refresh import WorkbookEditor
 
-TITLE_FONT = Font(bold=True, size=18, color="1F3864")
-HEADING_FONT = Font(bold=True, size=12, color="1F3864")
-NOTE_FONT = Font(italic=True, color="595959")
+# Colours as Excel writes them, opaque ARGB ("FF" + RGB): openpyxl pads six digits with "00".
+TITLE_FONT = Font(bold=True, size=18, color="FF1F3864")
+HEADING_FONT = Font(bold=True, size=12, color="FF1F3864")
+NOTE_FONT = Font(italic=True, color="FF595959")
 BOLD = Font(bold=True)
 MONTH_FORMAT = "mmm yyyy"
 TOP_VALUES = 12  # rows of a by-value summary before "(other)"
@@ -186,6 +188,11 @@ def parse_template(text: str, path: Path) -> ReportTemplate:
             )
             for f in raw.get("formulas", [])
         )
+        if not queries and not report.get("needs_addin", False):
+            raise WorkbookError(
+                f"The report template {path} has no [[query]]: give it one, or set "
+                "needs_addin = true for a workbook of add-in formulas."
+            )
         return ReportTemplate(
             Path(path),
             report["file"],
@@ -315,7 +322,7 @@ def _cover(wb: Workbook, template: ReportTemplate, stored: Sequence[StoredQuery]
     ws.merge_cells("A3:E3")
     ws.row_dimensions[3].height = 60
     row = 5
-    if stored:
+    if not template.needs_addin:
         put_text(ws.cell(row, 1), "Data").font = HEADING_FONT
         row += 1
         for col, title in enumerate(("Table", "Rows", "Last refreshed", "Bucket", "Events"), 1):
@@ -404,8 +411,9 @@ def _table_sheet(wb: Workbook, query: QueryDef, plan: TablePlan) -> None:
         if rule.column not in titles:
             raise WorkbookError(f"Highlight column '{rule.column}' is not in table {query.table}.")
         letter = get_column_letter(titles.index(rule.column) + 1)
-        fill = PatternFill(start_color=rule.fill, end_color=rule.fill, fill_type="solid")
-        font = Font(color=rule.font) if rule.font else None
+        colour = _argb(rule.fill)
+        fill = PatternFill(start_color=colour, end_color=colour, fill_type="solid")
+        font = Font(color=_argb(rule.font)) if rule.font else None
         ws.conditional_formatting.add(
             f"{letter}2:{letter}2",
             CellIsRule(operator=rule.operator, formula=[str(rule.value)], fill=fill, font=font),
@@ -414,15 +422,22 @@ def _table_sheet(wb: Workbook, query: QueryDef, plan: TablePlan) -> None:
     print_setup(ws, 1, widths)  # readable on A4 and Letter: fitted only where text stays large
 
 
+def _argb(colour: str) -> str:
+    """``"F8CBAD"`` as Excel writes it, ``"FFF8CBAD"`` (opaque); eight digits stay as given."""
+    return "FF" + colour if len(colour) == 6 else colour
+
+
 def _queries_sheet(wb: Workbook, stored: Sequence[StoredQuery]) -> None:
     plan = queries_plan(stored)
     ws = wb.create_sheet(QUERIES_SHEET)
-    put_text(ws["A1"], QUERIES_PREAMBLE[0]).font = HEADING_FONT
-    put_text(ws["A2"], QUERIES_PREAMBLE[1]).font = NOTE_FONT
+    fonts = (HEADING_FONT, NOTE_FONT)
+    for number, (line, font) in enumerate(zip(QUERIES_PREAMBLE, fonts, strict=True), 1):
+        put_text(ws.cell(number, 1), line).font = font
+    top = QUERIES_HEADER_ROW
     for index, column in enumerate(plan.columns, 1):
-        put_text(ws.cell(4, index), column.title).font = BOLD
+        put_text(ws.cell(top, index), column.title).font = BOLD
         ws.column_dimensions[get_column_letter(index)].width = column.width
-    ref = f"A4:{get_column_letter(plan.n_cols)}5"
+    ref = f"A{top}:{get_column_letter(plan.n_cols)}{top + 1}"
     ws.add_table(excel_table(QUERIES_TABLE, plan.titles, ref, plan.style))
     print_setup(ws, None)
 
@@ -548,6 +563,12 @@ def _chart(ws: Any, title: str, header_row: int, first: int, last: int, anchor: 
     categories = Reference(ws, min_col=1, min_row=first, max_row=last)
     chart.add_data(data, titles_from_data=True)
     chart.set_categories(categories)
+    # As Excel writes a column chart: the series name is an absolute reference (openpyxl writes
+    # a relative one) and the category axis sits at the bottom (openpyxl says left).
+    for series in chart.series:
+        if series.tx is not None and series.tx.strRef is not None:
+            series.tx.strRef.f = f"{quote_sheetname(ws.title)}!$B${header_row}"
+    chart.x_axis.axPos = "b"
     ws.add_chart(chart, anchor)
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -65,6 +66,21 @@ class TablePlan:
 
 _TABLE_NAME = re.compile(r"[A-Za-z_\\][A-Za-z0-9_.\\]{0,254}")
 _CELL_LIKE = re.compile(r"([A-Za-z]{1,3}[0-9]+|[Rr][0-9]*[Cc][0-9]*)")
+
+
+# A value of a link column becomes a clickable hyperlink only with one of these schemes (never
+# javascript:, file: or a relative path), in every writer.
+LINK_PREFIXES = ("http://", "https://", "mailto:")
+
+
+def is_link(value: Cell) -> bool:
+    return isinstance(value, str) and value.startswith(LINK_PREFIXES)
+
+
+def header_row_below(lines: Sequence[str]) -> int:
+    """The row of a table's header on a sheet that has ``lines`` of text above it: the text
+    from row 1, one blank row, then the table (at row 1 when there is no text)."""
+    return len(lines) + 2 if lines else 1
 
 
 def validate_table_name(name: str) -> str:

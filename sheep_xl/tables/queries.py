@@ -34,7 +34,7 @@ from sheep_xl.api.validation import validate_bucket
 from sheep_xl.exceptions import SheepError, WorkbookError
 from sheep_xl.frames.catalogue import COUNT, DATETIME, GENERAL
 from sheep_xl.frames.columns import resolve_columns
-from sheep_xl.tables.plan import PlanColumn, TablePlan, validate_table_name
+from sheep_xl.tables.plan import PlanColumn, TablePlan, header_row_below, validate_table_name
 
 QUERIES_SHEET = "SheepCRM"
 QUERIES_TABLE = "SheepCRM_Queries"
@@ -47,6 +47,8 @@ QUERIES_PREAMBLE = (
     "it fetches, then refresh (SheepCRM ribbon > Refresh all, or: sheep-xl refresh FILE.xlsx). "
     "API keys are never stored here.",
 )
+
+QUERIES_HEADER_ROW = header_row_below(QUERIES_PREAMBLE)  # where every writer puts the table
 
 # (title, kind, width) in sheet order
 QUERY_COLUMNS: tuple[tuple[str, str, float], ...] = (

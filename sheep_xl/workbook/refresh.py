@@ -22,9 +22,7 @@ from sheep_xl.tables.plan import plan_table
 from sheep_xl.tables.queries import (
     MARKER_NAME,
     OK,
-    QUERIES_TABLE,
     StoredQuery,
-    parse_queries,
     queries_plan,
     select_queries,
 )
@@ -53,17 +51,9 @@ class RefreshResult:
         return [f"{r.query.name}: {w}" for r in self.results for w in r.warnings]
 
 
-def read_queries(path: Path) -> list[StoredQuery]:
-    """The queries stored in a workbook (an empty list when it has none)."""
-    editor = WorkbookEditor(XlsxPackage(path))
-    return _stored_queries(editor)
-
-
-def _stored_queries(editor: WorkbookEditor) -> list[StoredQuery]:
-    if editor.find_table(QUERIES_TABLE) is None:
-        return []
-    header, rows = editor.read_table(QUERIES_TABLE)
-    return parse_queries(header, rows)
+def workbook_queries(path: Path) -> list[StoredQuery]:
+    """The queries stored in a workbook file (an empty list when it has none)."""
+    return WorkbookEditor(XlsxPackage(path)).read_queries()
 
 
 def refresh_workbook(
@@ -85,7 +75,7 @@ def refresh_workbook(
         )
     package = XlsxPackage(path)
     editor = WorkbookEditor(package)
-    stored = _stored_queries(editor)
+    stored = editor.read_queries()
     selected = select_queries(stored, query_names)
     for query in selected:
         query.validate()

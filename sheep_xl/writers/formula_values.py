@@ -200,16 +200,16 @@ def _compare(a: Scalar, b: Scalar) -> int:
     """-1, 0 or 1 in Excel's order: numbers < text < FALSE < TRUE; a blank is 0, "" or FALSE."""
     _raise_error(a)
     _raise_error(b)
-    blank_as = {float: 0.0, str: "", bool: False}
+    blank_as: dict[type, Scalar] = {float: 0.0, str: "", bool: False}
     if a is None and b is None:
         return 0
     if a is None:
-        a = blank_as[type(b)]  # type: ignore[index]
+        a = blank_as[type(b)]
     if b is None:
-        b = blank_as[type(a)]  # type: ignore[index]
+        b = blank_as[type(a)]
     rank = {float: 0, str: 1, bool: 2}
     if type(a) is not type(b):
-        return -1 if rank[type(a)] < rank[type(b)] else 1  # type: ignore[index]
+        return -1 if rank[type(a)] < rank[type(b)] else 1
     if isinstance(a, str):
         return _compare_text(a, str(b))
     if isinstance(a, float) and _same_number(a, float(b)):  # type: ignore[arg-type]
@@ -693,7 +693,7 @@ class FormulaEvaluator:
         value = self.editor._cell_value(cell)  # shared and inline strings, booleans, ISO dates
         if isinstance(value, dt.datetime):
             return float(serial(value, self.date1904))
-        return value  # type: ignore[no-any-return]
+        return value
 
     def _formula_cell(self, cell: etree._Element, here: _Here) -> Scalar:
         key = (here.part, here.row, here.col)
@@ -1263,7 +1263,7 @@ class FormulaEvaluator:
             if pattern is not None:
                 found = bool(pattern.fullmatch(str(item)))
             elif isinstance(wanted, float):
-                found = _same_number(wanted, float(item))  # type: ignore[arg-type]
+                found = _same_number(wanted, float(item))
             else:
                 found = item == wanted
             if found:

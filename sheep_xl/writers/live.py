@@ -21,9 +21,11 @@ from typing import Any
 import xlwings as xw
 
 from sheep_xl.exceptions import WorkbookError
-from sheep_xl.tables.plan import TablePlan, keeps_user_format
+from sheep_xl.tables.layout import refresh_layout
+from sheep_xl.tables.plan import TablePlan, is_link, keeps_user_format
 from sheep_xl.tables.queries import (
     MARKER_NAME,
+    QUERIES_HEADER_ROW,
     QUERIES_PREAMBLE,
     QUERIES_SHEET,
     QUERIES_TABLE,
@@ -92,11 +94,16 @@ def ensure_sheet(book: xw.Book, name: str) -> xw.Sheet:
 
 
 def excel_value(value: Any, kind: str) -> Any:
-    """A plan value as Excel's object model takes it."""
-    if value is None:
-        return None
+    """A plan value as a cell write through Excel's object model takes it."""
     if isinstance(value, str):
         return "'" + value  # stays text: never a formula, number or date
+    return com_value(value)
+
+
+def com_value(value: Any) -> Any:
+    """A plan value as Excel's object model holds it, for cell writes and for what worksheet
+    functions return: times become fractions of a day (COM has no time type), dates become
+    midnight datetimes; everything else is unchanged."""
     if isinstance(value, dt.time):
         return (value.hour * 3600 + value.minute * 60 + value.second) / 86400
     if isinstance(value, dt.date) and not isinstance(value, dt.datetime):
@@ -166,24 +173,13 @@ def _update_table(table: Any, plan: TablePlan, n_body: int) -> list[str]:
     old_rows = old_range.shape[0]
     body = table.data_body_range
     first_formulas = _row_formulas(body[0, :]) if body is not None else [None] * len(old_titles)
-    plan_index = {t: i for i, t in enumerate(plan.titles)}
-    calculated = {
+    formulas = {
         t: f
         for t, f in zip(old_titles, first_formulas, strict=False)
-        if t not in plan_index and isinstance(f, str) and f.startswith("=")
+        if isinstance(f, str) and f.startswith("=")
     }
-    extra = [t for t in old_titles if t not in plan_index and t not in calculated]
-    kept = [t for t in old_titles if t in plan_index]
-    if kept == plan.titles:
-        titles = old_titles  # same data columns: keep the user's layout
-    else:
-        titles = plan.titles + [t for t in old_titles if t not in plan_index]
-    warnings = []
-    if extra:
-        warnings.append(
-            f"Column(s) {', '.join(repr(t) for t in extra)} are not from sheepCRM and have no "
-            "formula, so their cells were cleared: give them a formula to keep them filled."
-        )
+    layout = refresh_layout(old_titles, formulas, plan.titles)  # as the headless refresh does
+    titles = list(layout.titles)
     top_left = old_range[0, 0]
     new_range = top_left.resize(1 + n_body, len(titles))
     _check_empty(sheet, new_range, old_range, plan.name)
@@ -199,16 +195,15 @@ def _update_table(table: Any, plan: TablePlan, n_body: int) -> list[str]:
         ).clear()
 
     positions = [titles.index(t) for t in plan.titles]
-    header = table.header_row_range
-    for first, count in _column_blocks(positions):
-        header[0, first : first + count].value = [["'" + t for t in titles[first : first + count]]]
+    # Every title, the person's columns too: they move when the columns asked for change.
+    table.header_row_range.value = [["'" + t for t in titles]]
     _write_body(top_left.offset(1, 0), plan, positions, n_body)
-    for title, formula in calculated.items():
-        column = table.data_body_range[:, titles.index(title)]
-        column.formula = formula  # fill the calculated column down to the new last row
-    for title in extra:
-        table.data_body_range[:, titles.index(title)].clear_contents()
-    return warnings
+    for title in layout.calculated:
+        column = table.data_body_range[:, layout.position(title)]
+        column.formula = formulas[title]  # fill the calculated column down to the new last row
+    for title in layout.cleared:
+        table.data_body_range[:, layout.position(title)].clear_contents()
+    return list(layout.warnings)
 
 
 def _write_body(first_cell: Any, plan: TablePlan, positions: Sequence[int], n_body: int) -> None:
@@ -268,7 +263,7 @@ def _apply_formats(table: Any, plan: TablePlan, status: StatusBar) -> None:
         position = titles.index(column.title)
         for offset, row in enumerate(plan.rows):
             url = row[source]
-            if isinstance(url, str) and url.startswith(("http://", "https://", "mailto:")):
+            if is_link(url):
                 body[offset, position].add_hyperlink(url, url)
     table.range.columns.autofit()
     for index in range(len(titles)):
@@ -333,8 +328,8 @@ def write_queries(
     anchor = "A1"
     if find_table(book, QUERIES_TABLE) is None:
         sheet = ensure_sheet(book, QUERIES_SHEET)
-        sheet.range("A1").value = [["'" + QUERIES_PREAMBLE[0]], ["'" + QUERIES_PREAMBLE[1]]]
-        anchor = "A4"
+        sheet.range("A1").value = [["'" + line] for line in QUERIES_PREAMBLE]
+        anchor = f"A{QUERIES_HEADER_ROW}"
     return write_table(book, QUERIES_SHEET, queries_plan(queries), anchor=anchor, status=status)
 
 

@@ -23,10 +23,10 @@ from typing import Any, Protocol, TypeVar
 from xml.sax.saxutils import escape
 
 from sheep_xl.frames.excel_text import clean_text
+from sheep_xl.tables.plan import is_link
 from sheep_xl.writers.ooxml import EPOCH_1900, EPOCH_1904, column_letter
 
 Renderer = Callable[[Any, str], str]  # (value, cell reference) -> "<c .../>"
-LINK_PREFIXES = ("http://", "https://", "mailto:")
 
 
 class _Cell(Protocol):
@@ -165,6 +165,6 @@ def hyperlinks(
         letter = column_letter(col)
         for offset, values in enumerate(rows):
             value = values[source]
-            if isinstance(value, str) and value.startswith(LINK_PREFIXES):
+            if is_link(value):
                 links.append((f"{letter}{first_row + offset}", value))
     return links

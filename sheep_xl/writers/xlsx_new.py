@@ -27,7 +27,7 @@ from openpyxl.workbook.defined_name import DefinedName
 from openpyxl.worksheet.filters import AutoFilter
 from openpyxl.worksheet.table import Table, TableColumn, TableStyleInfo
 
-from sheep_xl.tables.plan import TablePlan
+from sheep_xl.tables.plan import TablePlan, header_row_below
 from sheep_xl.writers.ooxml import REL_HYPERLINK, XlsxPackage
 from sheep_xl.writers.sheet_xml import (
     Renderer,
@@ -59,7 +59,7 @@ class SheetSpec:
 
     @property
     def header_row(self) -> int:
-        return len(self.preamble) + 2 if self.preamble else 1
+        return header_row_below(self.preamble)
 
     @property
     def last_row(self) -> int:

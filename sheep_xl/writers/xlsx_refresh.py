@@ -19,14 +19,17 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from lxml import etree
+from openpyxl.formula.tokenizer import Token, Tokenizer, TokenizerError
 
 from sheep_xl.exceptions import WorkbookError
+from sheep_xl.tables.layout import refresh_layout
 from sheep_xl.tables.plan import TablePlan, keeps_user_format
+from sheep_xl.tables.queries import QUERIES_TABLE, StoredQuery, parse_queries
 from sheep_xl.writers.ooxml import (
     NS_CHART,
     NS_DCTERMS,
@@ -41,6 +44,7 @@ from sheep_xl.writers.ooxml import (
     R,
     XlsxPackage,
     cell_text,
+    column_index,
     column_letter,
     from_serial,
     parse_cell,
@@ -122,10 +126,9 @@ WORKBOOK_ORDER = (
     "extLst",
 )
 
-_SHEET_REF = re.compile(
-    r"(?P<sheet>'(?:[^']|'')+'|[A-Za-z_\u00a0-\uffff][\w.\u00a0-\uffff]*)!"
-    r"(?P<first>\$?[A-Za-z]{1,3}\$?\d+)(?::(?P<last>\$?[A-Za-z]{1,3}\$?\d+))?"
-)
+# The area of one reference token: cells (``$C$2:$C$31``, ``C2``) or whole columns (``$C:$C``).
+_AREA = re.compile(r"(?P<first>\$?[A-Za-z]{1,3}\$?\d+)(?::(?P<last>\$?[A-Za-z]{1,3}\$?\d+))?")
+_COLUMNS = re.compile(r"(\$?)([A-Za-z]{1,3}):(\$?)([A-Za-z]{1,3})")
 _REF_PART = re.compile(r"(\$?)([A-Za-z]{1,3})(\$?)(\d+)")
 
 
@@ -170,24 +173,65 @@ class _Move:
     column_map: dict[int, int]  # old absolute column -> new absolute column
     new_right: int
 
-    def map_box(self, box: Box) -> Box | None:
-        """The new area for an area tied to whole table columns, else None (leave it)."""
+    def map_box(self, box: Box, single: bool = False) -> Box | None:
+        """Where an area inside the table is after the refresh, else None (leave it).
+
+        Its columns follow their table columns (by title), so a reordered, added or dropped
+        column takes its references along. Its rows: an area over whole table columns (body,
+        or header/totals included) is stretched or shrunk with the table, as Excel does when a
+        table resizes; the totals row goes to the new last row; any other rows (the header
+        cell a chart names its series by, one cell of the body) stay where they are. A
+        ``single`` cell stays one cell."""
         old = self.old
         if not (old.box.left <= box.left and box.right <= old.box.right):
             return None
-        if box.top not in (old.box.top, old.body_top) or box.bottom not in (
-            old.body_bottom,
-            old.box.bottom,
-        ):
+        if not (old.box.top <= box.top and box.bottom <= old.box.bottom):
             return None
-        if box.top == box.bottom and box.top == old.box.top:
-            return None  # the header row alone does not move
-        left, right = self.column_map.get(box.left), self.column_map.get(box.right)
-        if left is None or right is None or right < left:
+        columns = self._columns(box.left, box.right)
+        if columns is None:
             return None
+        left, right = columns
         new_body_bottom = self.new_bottom - old.totals_rows
-        bottom = self.new_bottom if box.bottom == old.box.bottom else new_body_bottom
-        return Box(box.top, left, bottom, right)
+        whole = (
+            not single
+            and box.top in (old.box.top, old.body_top)
+            and box.bottom in (old.body_bottom, old.box.bottom)
+            and not box.bottom < old.body_top  # the header row alone is not a column
+        )
+        if whole:
+            bottom = self.new_bottom if box.bottom == old.box.bottom else new_body_bottom
+            return Box(box.top, left, bottom, right)
+
+        def row(number: int) -> int:
+            in_totals = old.totals_rows and number > old.body_bottom
+            return number - old.box.bottom + self.new_bottom if in_totals else number
+
+        return Box(row(box.top), left, row(box.bottom), right)
+
+    def map_columns(self, left: int, right: int) -> tuple[int, int] | None:
+        """Where whole sheet columns (``$C:$C``) of the table are after the refresh."""
+        old = self.old
+        if not (old.box.left <= left and right <= old.box.right):
+            return None
+        return self._columns(left, right)
+
+    def _columns(self, left: int, right: int) -> tuple[int, int] | None:
+        """The new span of old columns ``left..right``: all the table's columns stay all of
+        them (new ones included); otherwise the span of where each of them went."""
+        old = self.old
+        if left == old.box.left and right == old.box.right and right > left:
+            return old.box.left, self.new_right
+        moved = [self.column_map.get(col) for col in range(left, right + 1)]
+        found = [col for col in moved if col is not None]
+        if len(found) != len(moved):
+            return None
+        return min(found), max(found)
+
+    @property
+    def new_body(self) -> Box:
+        """The rewritten body rows (their cells were just rendered in place)."""
+        old = self.old
+        return Box(old.body_top, old.box.left, self.new_bottom - old.totals_rows, self.new_right)
 
 
 @dataclass
@@ -239,6 +283,14 @@ class WorkbookEditor:
             if info.name.lower() == name.lower():
                 return info
         return None
+
+    def read_queries(self) -> list[StoredQuery]:
+        """The stored queries of this workbook (none when it has no SheepCRM_Queries table);
+        the live writer's `read_queries(book)` is the same reader for a workbook in Excel."""
+        if self.find_table(QUERIES_TABLE) is None:
+            return []
+        header, rows = self.read_table(QUERIES_TABLE)
+        return parse_queries(header, rows)
 
     def shared_strings(self) -> list[str]:
         if self._shared is None:
@@ -565,6 +617,8 @@ class WorkbookEditor:
         for rel in package.relationships(package.workbook_part):
             if rel.type == REL_PIVOT_CACHE and package.has(rel.part):
                 self._refresh_pivot_cache(rel.part)
+        for sheet_name, sheet_part in package.sheets():
+            self._move_sheet_formulas(sheet_name, sheet_part)
         calc = workbook.find(f"{M}calcPr")
         if calc is None:
             calc = etree.Element(f"{M}calcPr")
@@ -577,23 +631,111 @@ class WorkbookEditor:
             if node is not None:
                 node.text = modified.replace(microsecond=0).strftime("%Y-%m-%dT%H:%M:%SZ")
 
-    def _move_formula(self, text: str) -> str:
+    def _move_formula(self, text: str, sheet: str | None = None) -> str:
+        """``text`` (a formula without ``=``, a defined name, a chart or hyperlink reference)
+        with every A1 reference into a moved table moved with it; ``sheet`` is the sheet an
+        unqualified reference (``C2``) means, None to leave those alone."""
         if not self._moves:
             return text
+        try:
+            tokens = Tokenizer("=" + text).items
+        except TokenizerError:
+            return text  # Excel could not read it either: leave it as it is
+        if "".join(t.value for t in tokens) != text:
+            return text
+        changed = False
+        for token in tokens:
+            if token.type == Token.OPERAND and token.subtype == Token.RANGE:
+                moved = self._move_reference(token.value, sheet)
+                if moved != token.value:
+                    token.value = moved
+                    changed = True
+        return "".join(t.value for t in tokens) if changed else text
 
-        def replace(match: re.Match[str]) -> str:
-            sheet = match.group("sheet")
-            plain = sheet[1:-1].replace("''", "'") if sheet.startswith("'") else sheet
-            first, last = match.group("first"), match.group("last") or match.group("first")
-            for move in self._moves:
-                if move.sheet_name.lower() != plain.lower():
-                    continue
-                moved = move.map_box(Box.parse(f"{first}:{last}"))
-                if moved is not None:
-                    return f"{sheet}!{_with_dollars(first, last, moved, bool(match.group('last')))}"
-            return match.group(0)
+    def _move_reference(self, reference: str, default_sheet: str | None) -> str:
+        """One reference token (``'Events'!$C$2:$C$31``, ``C2``, ``Events!$C:$C``) moved."""
+        prefix, bang, area = reference.rpartition("!")
+        if bang:
+            if prefix.startswith("[") or ":" in prefix.replace("''", ""):
+                return reference  # another workbook, or a 3-D reference over several sheets
+            plain = prefix[1:-1].replace("''", "'") if prefix.startswith("'") else prefix
+        elif default_sheet is None:
+            return reference
+        else:
+            plain = default_sheet
+        moves = [m for m in self._moves if m.sheet_name.lower() == plain.lower()]
+        if not moves:
+            return reference
+        head = f"{prefix}!" if bang else ""
+        cells = _AREA.fullmatch(area)
+        if cells:
+            first, last = cells.group("first"), cells.group("last") or cells.group("first")
+            for move in moves:
+                box = move.map_box(Box.parse(f"{first}:{last}"), single=not cells.group("last"))
+                if box is not None:
+                    return head + _with_dollars(first, last, box, bool(cells.group("last")))
+            return reference
+        columns = _COLUMNS.fullmatch(area)
+        if columns:
+            left = column_index(columns.group(2))
+            right = column_index(columns.group(4))
+            for move in moves:
+                mapped = move.map_columns(min(left, right), max(left, right))
+                if mapped is not None:
+                    d1, d2 = columns.group(1), columns.group(3)
+                    new = f"{d1}{column_letter(mapped[0])}:{d2}{column_letter(mapped[1])}"
+                    return head + new
+        return reference
 
-        return _outside_strings(text, lambda chunk: _SHEET_REF.sub(replace, chunk))
+    def _move_sheet_formulas(self, sheet_name: str, part: str) -> None:
+        """A1 references into moved tables, in one sheet's cell formulas (outside the rewritten
+        table bodies), conditional-format and validation formulas and links to cells."""
+        if not self._moves:
+            return
+        package = self.package
+        if part not in package.changed_parts:
+            raw = package.read(part)
+            if b"<f" not in raw and b"formula" not in raw and b"location=" not in raw:
+                return  # nothing that can hold a reference (and no need to parse the sheet)
+        root = package.xml(part)
+        bodies = [m.new_body for m in self._moves if m.sheet_name.lower() == sheet_name.lower()]
+        changed = False
+
+        def move(node: etree._Element) -> None:
+            nonlocal changed
+            if node.text:
+                new = self._move_formula(node.text, sheet_name)
+                if new != node.text:
+                    node.text = new
+                    changed = True
+
+        sheet_data = root.find(f"{M}sheetData")
+        if sheet_data is not None:
+            for row_number, row in _rows_with_numbers(sheet_data):
+                in_rows = [b for b in bodies if b.top <= row_number <= b.bottom]
+                for col, cell in _cells_with_columns(row):
+                    formula = cell.find(f"{M}f")
+                    if formula is None or any(b.contains(row_number, col) for b in in_rows):
+                        continue
+                    move(formula)
+        for tag in (
+            f"{M}conditionalFormatting/{M}cfRule/{M}formula",
+            f"{M}dataValidations/{M}dataValidation/{M}formula1",
+            f"{M}dataValidations/{M}dataValidation/{M}formula2",
+        ):
+            for node in root.iterfind(tag):
+                move(node)
+        for node in root.iter(f"{{{NS_XM}}}f"):
+            move(node)
+        for link in root.iterfind(f"{M}hyperlinks/{M}hyperlink"):
+            location = link.get("location")
+            if location:
+                new = self._move_formula(location, sheet_name)
+                if new != location:
+                    link.set("location", new)
+                    changed = True
+        if changed:
+            package.mark_changed(part)
 
     def _refresh_chart(self, part: str) -> None:
         root = self.package.xml(part)
@@ -654,28 +796,18 @@ class _Layout:
 
 
 def _column_layout(old_columns: list[etree._Element], plan: TablePlan) -> _Layout:
-    """Final column order: the existing order when the same data columns come back (so columns
-    a person added with a formula stay where they are), else the plan's order then theirs."""
-    plan_titles = plan.titles
-    plan_index = {t: i for i, t in enumerate(plan_titles)}
+    """The table's columns after the refresh (decided by `refresh_layout`, as in live Excel),
+    with where each one's cells come from."""
+    plan_index = {t: i for i, t in enumerate(plan.titles)}
     old_titles = [c.get("name", "") for c in old_columns]
-    calculated = {}
-    for column in old_columns:
-        formula = column.find(f"{M}calculatedColumnFormula")
-        if formula is not None and column.get("name", "") not in plan_index:
-            calculated[column.get("name", "")] = formula
-    old_data = [t for t in old_titles if t not in calculated]
-    extra = [t for t in old_data if t not in plan_index]
-    warnings = []
-    if extra:
-        warnings.append(
-            f"Column(s) {', '.join(repr(t) for t in extra)} are not from sheepCRM and have no "
-            "formula, so their cells were cleared: give them a formula to keep them filled."
-        )
-    if [t for t in old_data if t in plan_index] == plan_titles:
-        titles = old_titles
-    else:
-        titles = plan_titles + [t for t in old_titles if t in calculated or t in extra]
+    formulas = {
+        column.get("name", ""): formula
+        for column in old_columns
+        if (formula := column.find(f"{M}calculatedColumnFormula")) is not None
+    }
+    decided = refresh_layout(old_titles, formulas, plan.titles)
+    calculated = {title: formulas[title] for title in decided.calculated}
+    titles = list(decided.titles)
     sources: list[int | str | None] = []
     for title in titles:
         if title in plan_index:
@@ -689,7 +821,7 @@ def _column_layout(old_columns: list[etree._Element], plan: TablePlan) -> _Layou
     for title in titles:
         pos = old_positions.get(title)
         ids.append(int(old_columns[pos].get("id", "0")) if pos is not None else None)
-    return _Layout(titles, sources, old_positions, {}, ids, calculated, warnings)
+    return _Layout(titles, sources, old_positions, {}, ids, calculated, list(decided.warnings))
 
 
 def _update_table_xml(root: etree._Element, box: Box, info: TableInfo, layout: _Layout) -> None:
@@ -853,9 +985,3 @@ def _with_dollars(first: str, last: str, box: Box, was_area: bool) -> str:
     if not was_area and box.top == box.bottom and box.left == box.right:
         return start
     return f"{start}:{part(last, box.bottom, box.right)}"
-
-
-def _outside_strings(text: str, apply: Callable[[str], str]) -> str:
-    """Apply ``apply`` to the parts of a formula outside "string literals"."""
-    chunks = re.split(r'("(?:[^"]|"")*")', text)
-    return "".join(chunk if chunk.startswith('"') else apply(chunk) for chunk in chunks)

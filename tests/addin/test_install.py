@@ -18,7 +18,7 @@ import pytest
 
 from sheep_xl.addin import install
 from sheep_xl.addin.install import (
-    ADDIN_NAME,
+    ADDIN_FILE,
     AddinInUseError,
     InstallError,
     apply,
@@ -122,7 +122,7 @@ def test_dry_run_prints_the_plan_and_changes_nothing(
     plan = plan_install(addin_file, target=target, platform=platform)
     text = format_plan(plan)
     assert snapshot(target) == before
-    assert f"Copy the add-in {addin_file} to {target / ADDIN_NAME}" in text
+    assert f"Copy the add-in {addin_file} to {target / ADDIN_FILE}" in text
     assert (
         f"Write the add-in settings (interpreter, UDF module) to {config_path(target, platform)}"
         in text
@@ -141,7 +141,7 @@ def test_dry_run_of_remove_changes_nothing(addin_file: Path, target: Path) -> No
     before = snapshot(target)
     text = format_plan(plan_remove(target=target, platform="win32"))
     assert snapshot(target) == before
-    assert f"Delete {target / ADDIN_NAME}" in text
+    assert f"Delete {target / ADDIN_FILE}" in text
 
 
 # --- install then remove is byte-identical ----------------------------------------------------
@@ -167,7 +167,7 @@ def test_install_then_remove_restores_the_folder(
     install_into(addin_file, target, platform)
     after_install = snapshot(target)
     assert after_install != before
-    assert after_install[ADDIN_NAME] == addin_file.read_bytes()
+    assert after_install[ADDIN_FILE] == addin_file.read_bytes()
     if user_config:
         data = conf.read_bytes()
         assert get_config_from_file(data, "SHOW CONSOLE", "utf-8") == "True"
@@ -177,12 +177,12 @@ def test_install_then_remove_restores_the_folder(
 
 
 def test_remove_restores_a_replaced_addin(addin_file: Path, target: Path) -> None:
-    (target / ADDIN_NAME).write_bytes(b"an older add-in")
+    (target / ADDIN_FILE).write_bytes(b"an older add-in")
     before = snapshot(target)
     plan = plan_install(addin_file, target=target, platform="win32")
     assert any(step.description.startswith("Back up existing") for step in plan.steps)
     apply(plan)
-    assert (target / ADDIN_NAME).read_bytes() == addin_file.read_bytes()
+    assert (target / ADDIN_FILE).read_bytes() == addin_file.read_bytes()
     remove_from(target, "win32")
     assert snapshot(target) == before
 
@@ -193,7 +193,7 @@ def test_remove_keeps_settings_added_after_install(addin_file: Path, target: Pat
     conf.write_bytes(conf.read_bytes() + b'"SHOW CONSOLE","True"\r\n')
     remove_from(target, "win32")
     assert conf.read_bytes() == b'"SHOW CONSOLE","True"\r\n'
-    assert not (target / ADDIN_NAME).exists()
+    assert not (target / ADDIN_FILE).exists()
 
 
 def test_remove_when_not_installed_is_a_no_op(target: Path) -> None:
@@ -243,7 +243,7 @@ def test_reinstalling_a_new_addin_then_removing(addin_file: Path, target: Path) 
     plan = plan_install(addin_file, target=target, platform="win32")
     assert not any(step.description.startswith("Back up") for step in plan.steps)
     apply(plan)
-    assert (target / ADDIN_NAME).read_bytes() == b"version two"
+    assert (target / ADDIN_FILE).read_bytes() == b"version two"
     remove_from(target, "win32")
     assert snapshot(target) == before
 
@@ -351,7 +351,7 @@ def test_status_before_and_after(addin_file: Path, target: Path, platform: str) 
     install_into(addin_file, target, platform, interpreter=Path(sys.executable))
     info = status(target=target, platform=platform)
     assert info.installed
-    assert info.addin_file == target / ADDIN_NAME
+    assert info.addin_file == target / ADDIN_FILE
     assert info.addin_size == addin_file.stat().st_size
     assert info.addin_sha256 is not None and len(info.addin_sha256) == 64
     assert info.config_file == config_path(target, platform)
@@ -467,19 +467,19 @@ def test_missing_addin_file_is_a_clear_error(tmp_path: Path, target: Path) -> No
 def test_addin_open_in_excel_gives_a_clear_error_and_changes_nothing(
     addin_file: Path, target: Path, monkeypatch: pytest.MonkeyPatch, action: str
 ) -> None:
-    (target / ADDIN_NAME).write_bytes(b"the add-in Excel has open")
+    (target / ADDIN_FILE).write_bytes(b"the add-in Excel has open")
     if action == "remove":
         install_into(addin_file, target, "win32")
     before = snapshot(target)
     real_replace = os.replace
-    locked = target / ADDIN_NAME
+    locked = target / ADDIN_FILE
 
     def replace(src: str | os.PathLike[str], dst: str | os.PathLike[str]) -> None:
         if Path(dst) == locked:
             raise PermissionError(13, "Permission denied", str(dst))
         real_replace(src, dst)
 
-    monkeypatch.setattr(install.os, "replace", replace)
+    monkeypatch.setattr(os, "replace", replace)
     plan = (
         plan_install(addin_file, target=target, platform="win32")
         if action == "install"
