@@ -167,6 +167,13 @@ if ($doctorCode -ne 0) {
     Write-Host 'that is expected: signing in is the next step.'
 }
 
+# The Sign in and Insert events dialogs are tkinter windows; python.org's installer can leave it out.
+if ((Invoke-Program $venvPython @('-c', 'import tkinter')) -ne 0) {
+    Write-Host ''
+    Write-Host 'Note: this Python has no tkinter, which the Sign in and Insert events dialogs need.'
+    Write-Host 'Run the python.org installer again, choose Modify and tick "tcl/tk and IDLE", then run this installer again.'
+}
+
 Say 'Done.'
 Write-Host "Next: open Excel, go to the SheepCRM tab and click 'Sign in' to enter your API key."
 Write-Host 'This installer never asks for your key; Sign in keeps it in Windows Credential Manager.'

@@ -135,6 +135,15 @@ if ! "$sheep_xl" doctor; then
     echo "that is expected: signing in is the next step."
 fi
 
+# The Sign in and Insert events dialogs are tkinter windows; some Pythons (Homebrew's) ship
+# without it. Without tkinter the Events table button falls back to one question at a time.
+if ! "$venv_python" -c 'import tkinter' >/dev/null 2>&1; then
+    echo
+    echo "Note: this Python has no tkinter, which the Sign in and Insert events dialogs need."
+    echo "Install the python.org Python for macOS (it includes tkinter), or with Homebrew run"
+    echo "'brew install python-tk', then run this installer again (with --python if needed)."
+fi
+
 say "Done."
 echo "Next: open Excel, go to the SheepCRM tab and click 'Sign in' to enter your API key."
 echo "This installer never asks for your key; Excel's Sign in keeps it in your Mac's keychain."

@@ -8,12 +8,15 @@ from ``SHEEP_API_KEY`` or the OS credential store (``sheep-xl login``).
 from __future__ import annotations
 
 import argparse
+import contextlib
 import getpass
 import logging
+import signal
 import sys
+import threading
 import traceback
 import warnings
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any, TextIO, TypeVar
 
@@ -22,9 +25,18 @@ from sheep_xl.accounts import sign_in, sign_out
 from sheep_xl.api.client import SheepClient
 from sheep_xl.api.states import ACCEPTED, STATE_DESCRIPTIONS
 from sheep_xl.api.validation import validate_bucket
+from sheep_xl.cli_parts import COLUMN_KINDS as _COLUMN_KINDS
+from sheep_xl.cli_parts import add_concurrency as _add_concurrency
+from sheep_xl.cli_parts import add_part_commands as _add_part_commands
 from sheep_xl.config import config_warnings, resolve_api_url
-from sheep_xl.credentials import ENV_API_KEY, check_credential_store, keyring_user
+from sheep_xl.credentials import (
+    ENV_API_KEY,
+    check_credential_store,
+    keyring_user,
+    validate_api_key,
+)
 from sheep_xl.exceptions import EXIT_BAD_INPUT, EXIT_OK, InputError, SheepError
+from sheep_xl.redaction import RedactingFilter
 
 log = logging.getLogger("sheep_xl")
 T = TypeVar("T")
@@ -65,8 +77,12 @@ class Progress:
 
 
 def cmd_events(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
-    from sheep_xl.workbook.export import export_events
+    from sheep_xl.operations.export import export_events
 
+    if getattr(args, "details", "summary") == "full":
+        from sheep_xl.cli_parts import cmd_events_full
+
+        return cmd_events_full(args, out, err)
     progress = Progress(err, args.quiet)
     with SheepClient(base_url=args.api_url) as client:
         result = export_events(
@@ -89,11 +105,11 @@ def cmd_events(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
 
 
 def cmd_refresh(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
-    from sheep_xl.workbook.refresh import refresh_workbook
+    from sheep_xl.operations.refresh import refresh_workbook
 
     progress = Progress(err, args.quiet)
 
-    from sheep_xl.workbook.sources import Connections, describe_source
+    from sheep_xl.operations.sources import Connections, describe_source
 
     def per_query(query: Any) -> Progress:
         progress.say(f"Refreshing '{query.name}' ({describe_source(query)})")
@@ -101,7 +117,11 @@ def cmd_refresh(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
 
     with Connections(api_url=args.api_url) as sources:
         result = refresh_workbook(
-            Path(args.workbook), sources, args.query or None, progress=per_query
+            Path(args.workbook),
+            sources,
+            args.query or None,
+            progress=per_query,
+            overwrite_read_only=args.overwrite_read_only,
         )
     progress.done()
     for warning in result.warnings:
@@ -134,6 +154,7 @@ def cmd_login(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
             "No key was entered because the input is closed: run 'sheep-xl login' in a "
             f"terminal, or set the {ENV_API_KEY} environment variable instead."
         ) from None
+    key = validate_api_key(key)  # a line break or space inside: one sentence, nothing sent
     signed_in = sign_in(key, bucket, url, check=not args.no_check)  # an empty key is an error
     err.write(f"Signed in: the key for {signed_in.host} is in the OS credential store.\n")
     return EXIT_OK
@@ -182,6 +203,11 @@ def cmd_states(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
 def cmd_columns(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     from sheep_xl.frames.catalogue import CATALOGUE, DEFAULT_COLUMNS, DERIVED
 
+    if getattr(args, "kind", "events") != "events":
+        from sheep_xl.cli_parts import cmd_columns_of
+
+        return cmd_columns_of(args, out, err)
+
     for fld in (*CATALOGUE, *DERIVED.values()):
         mark = "*" if fld.name in DEFAULT_COLUMNS else "+" if fld.name in DERIVED else " "
         out.write(f"{mark} {fld.name:<38} {fld.kind:<9} {fld.title}\n")
@@ -193,10 +219,15 @@ def cmd_columns(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
 
 def cmd_demo(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     from sheep_xl.demo.data import DEMO_BUCKET
+    from sheep_xl.exceptions import WorkbookError
+    from sheep_xl.files import check_target
+    from sheep_xl.operations.export import STDOUT, export_events, output_kind
+    from sheep_xl.operations.sources import Connections
     from sheep_xl.tables.queries import SOURCE_DEMO
-    from sheep_xl.workbook.export import export_events
-    from sheep_xl.workbook.sources import Connections
 
+    output_kind(args.out)  # a bad output is found before the demo server even starts
+    if args.out != STDOUT:
+        check_target(Path(args.out), errors=WorkbookError)
     progress = Progress(err, args.quiet)
     with Connections() as sources:
         client = sources.demo()
@@ -219,9 +250,18 @@ def cmd_demo(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
 
 
 def cmd_addin_build(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
-    from sheep_xl.addin.build import build_addin
+    from sheep_xl.addin.build import ADDIN_FILE, build_addin
+    from sheep_xl.files import check_target
 
-    path = build_addin(Path(args.out))
+    target = Path(args.out)
+    if target.is_dir():
+        target = target / ADDIN_FILE
+    if target.suffix.lower() != ".xlam":
+        raise InputError(
+            f"Cannot write {args.out!r}: the add-in must be an .xlam file (or give a folder)."
+        )
+    check_target(target, errors=InputError)  # before building anything
+    path = build_addin(target)
     Progress(err, args.quiet).say(f"Built the SheepCRM add-in: {path}")
     return EXIT_OK
 
@@ -269,6 +309,8 @@ def cmd_addin_status(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
 def cmd_templates_build(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     import datetime as dt
 
+    from sheep_xl.operations.export import local_now
+    from sheep_xl.operations.sources import Connections
     from sheep_xl.reports.templates import (
         build_report,
         builtin_templates,
@@ -276,13 +318,12 @@ def cmd_templates_build(args: argparse.Namespace, out: TextIO, err: TextIO) -> i
         select_templates,
     )
     from sheep_xl.tables.queries import SOURCE_DEMO, SOURCE_SHEEPCRM
-    from sheep_xl.workbook.sources import Connections
 
     progress = Progress(err, args.quiet)
     available = find_templates(Path(args.templates)) if args.templates else builtin_templates()
     templates = select_templates(available, args.only)  # unknown names: exit 2, nothing built
     now = _iso(args.now, dt.datetime.fromisoformat, "--now", "2026-11-24T09:00")
-    now = now or dt.datetime.now().replace(microsecond=0)
+    now = now or local_now()
     if args.demo:
         from sheep_xl.demo.data import DEMO_BUCKET
 
@@ -298,8 +339,19 @@ def cmd_templates_build(args: argparse.Namespace, out: TextIO, err: TextIO) -> i
             raise InputError("Give --bucket (your sheepCRM database name), or --demo.")
         sources = Connections(api_url=args.api_url)
         bucket, source = args.bucket, SOURCE_SHEEPCRM
+    from sheep_xl.exceptions import WorkbookError
+    from sheep_xl.files import check_folder
+
     out_dir = Path(args.out)
-    out_dir.mkdir(parents=True, exist_ok=True)
+    if out_dir.exists() and not out_dir.is_dir():
+        check_folder(out_dir, errors=WorkbookError)  # says it is a file, not a folder
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise WorkbookError(
+            f"Cannot create the folder {out_dir} ({exc.strerror or exc}): choose another."
+        ) from None
+    check_folder(out_dir, errors=WorkbookError)  # writable: checked before any request
     with sources:
         for template in templates:
             built = build_report(
@@ -403,10 +455,22 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", default="events.xlsx", help="FILE.xlsx, FILE.csv or - (stdout)")
     p.add_argument("--page-size", type=int, default=None, help="events per request (250)")
     p.add_argument("--table", default="Events", help="Excel table name (default Events)")
+    p.add_argument(
+        "--details",
+        choices=("summary", "full"),
+        default="summary",
+        help="'full': replace each listed event by its full record (one request per event)",
+    )
+    _add_concurrency(p)
 
     p = add("refresh", cmd_refresh, "refresh the stored queries of a workbook in place", api=True)
     p.add_argument("workbook", help="an .xlsx written by sheep-xl (or with a SheepCRM sheet)")
     p.add_argument("--query", action="append", help="only this query (repeatable)")
+    p.add_argument(
+        "--overwrite-read-only",
+        action="store_true",
+        help="refresh the workbook even if it is marked read-only (it stays read-only)",
+    )
 
     p = add("login", cmd_login, "store your API key in the OS credential store", api=True)
     p.add_argument("--bucket", help="bucket to check the key against")
@@ -415,20 +479,28 @@ def build_parser() -> argparse.ArgumentParser:
     p = add("doctor", cmd_doctor, "show versions, settings and test the connection", api=True)
     p.add_argument("--bucket", help="also check that the key can read this bucket")
     add("states", cmd_states, "list the accepted states and classifications")
-    add("columns", cmd_columns, "list every event field, its kind and title")
+    p = add("columns", cmd_columns, "list every event field, its kind and title")
+    p.add_argument(
+        "--kind", choices=_COLUMN_KINDS, default="events", help="another kind of record's fields"
+    )
+    _add_part_commands(add)  # event, attendees, orders, tickets, ticket-types
 
     p = add("demo", cmd_demo, "run the built-in demo server and build events.xlsx from it")
     p.add_argument("--out", default="events.xlsx", help="output file (default events.xlsx)")
     p.add_argument("--state", default="confirmed", help="state or classification")
     p.add_argument("--columns", help="'default', 'all', or names")
-    text = "build, install or remove the Excel add-in"
-    addin = sub.add_parser("addin", help=text, description=text)
-    addin_sub = addin.add_subparsers(
-        dest="addin_command",
-        metavar="ACTION",
-        required=True,
-        help="run 'sheep-xl addin ACTION --help' for its options",
-    )
+
+    def group(name: str, text: str) -> Any:
+        """A command with actions of its own (``sheep-xl NAME ACTION``)."""
+        parent = sub.add_parser(name, help=text, description=text)
+        return parent.add_subparsers(
+            dest=f"{name}_command",
+            metavar="ACTION",
+            required=True,
+            help=f"run 'sheep-xl {name} ACTION --help' for its options",
+        )
+
+    addin_sub = group("addin", "build, install or remove the Excel add-in")
     text = "build sheepcrm.xlam from sources"
     p = addin_sub.add_parser("build", parents=[local], help=text, description=text)
     p.add_argument("--out", default="sheepcrm.xlam", help="file or folder (default sheepcrm.xlam)")
@@ -451,14 +523,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--target", help="a folder to use instead of Excel's (for testing)")
     p.set_defaults(func=cmd_addin_refresh_on_open)
 
-    text = "build the report workbooks"
-    templates = sub.add_parser("templates", help=text, description=text)
-    templates_sub = templates.add_subparsers(
-        dest="templates_command",
-        metavar="ACTION",
-        required=True,
-        help="run 'sheep-xl templates ACTION --help' for its options",
-    )
+    templates_sub = group("templates", "build the report workbooks")
     p = templates_sub.add_parser(
         "build", parents=[common], help="build every report of workbook_templates/ into .xlsx files"
     )
@@ -508,15 +573,18 @@ def main(
     for warning in _settings_warnings():
         err.write(f"warning: {warning}\n")
     try:
-        return int(args.func(args, out, err))
+        with _terminate_as_interrupt():
+            return int(args.func(args, out, err))
     except SheepError as exc:
         if args.debug:
             traceback.print_exc(file=err)
         err.write(f"sheep-xl: {exc}\n")
         return exc.exit_code
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as exc:
+        # Ctrl-C or SIGTERM: the atomic writes have removed their temporary files on the way
+        # out, and no file was replaced unless its write had finished.
         err.write("sheep-xl: interrupted; nothing was changed.\n")
-        return 130
+        return EXIT_TERMINATED if isinstance(exc, Terminated) else EXIT_INTERRUPTED
     except OSError as exc:
         if args.debug:
             traceback.print_exc(file=err)
@@ -533,6 +601,34 @@ def main(
             "report the output.\n"
         )
         return 1
+
+
+EXIT_INTERRUPTED = 130  # 128 + SIGINT, as shells report it
+EXIT_TERMINATED = 143  # 128 + SIGTERM
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM (``kill``, a service manager, a closing terminal), raised where the program is."""
+
+
+@contextlib.contextmanager
+def _terminate_as_interrupt() -> Iterator[None]:
+    """SIGTERM takes the path Ctrl-C takes: an exception that unwinds every ``finally`` (so no
+    temporary file survives, ``files.atomic_path``) instead of ending the process on the spot.
+    Installed only in the main thread (signals are delivered there) and restored afterwards,
+    so calling `main` from a test or a host program leaves its handlers as they were."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def terminate(signum: int, frame: Any) -> None:
+        raise Terminated()
+
+    previous = signal.signal(signal.SIGTERM, terminate)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 def _chosen_parser(parser: argparse.ArgumentParser, args: argparse.Namespace) -> Any:
@@ -558,6 +654,7 @@ def _settings_warnings() -> list[str]:
 def _configure_logging(args: Any, err: TextIO) -> None:
     handler = logging.StreamHandler(err)
     handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
+    handler.addFilter(RedactingFilter())  # server text in any log line (urllib3's too)
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(logging.DEBUG if args.debug else logging.ERROR)

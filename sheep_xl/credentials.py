@@ -16,10 +16,49 @@ import keyring.backends.chainer
 import keyring.backends.fail
 import keyring.errors
 
-from sheep_xl.exceptions import ApiKeyMissingError, CredentialStoreError
+from sheep_xl.exceptions import ApiKeyMissingError, CredentialStoreError, InvalidApiKeyError
+from sheep_xl.redaction import remember_secret
 
 ENV_API_KEY = "SHEEP_API_KEY"
 KEYRING_SERVICE = "sheep-xl"
+MAX_KEY_LENGTH = 4096  # far above any real key; a pasted document is not a key
+
+
+def validate_api_key(key: str, source: str = "you entered") -> str:
+    """The key without surrounding whitespace, or an `InvalidApiKeyError` (exit 3) saying why
+    it cannot be sent.
+
+    The key travels in an ``Authorization: Bearer`` header, which carries only visible ASCII
+    (RFC 6750's token is a subset): a line break would let the key inject headers, a space or a
+    non-ASCII letter (``requests`` would encode it as latin-1 or fail) means a copy-and-paste
+    went wrong. Checked wherever a key is read (`resolve_api_key`) or stored (`store_key`),
+    so a bad key fails with one sentence before any request. The sentence names the position
+    and kind of the first bad character, never the key."""
+    value = key.strip()
+    if len(value) > MAX_KEY_LENGTH:
+        raise InvalidApiKeyError(
+            f"The API key {source} is {len(value):,} characters long, which is not an API key: "
+            "copy the key again from your sheepCRM profile."
+        )
+    for position, char in enumerate(value, 1):
+        if "!" <= char <= "~":
+            continue
+        if char in "\r\n":
+            what = "a line break"
+        elif char.isspace():
+            what = "a space"
+        elif ord(char) < 32 or ord(char) == 127:
+            what = f"a control character (U+{ord(char):04X})"
+        else:
+            what = f"a non-ASCII character (U+{ord(char):04X})"
+        then = f"set {ENV_API_KEY} to it" if ENV_API_KEY in source else "run 'sheep-xl login'"
+        raise InvalidApiKeyError(
+            f"The API key {source} contains {what} at position {position}, which an HTTP "
+            "header cannot carry: copy the key again from your sheepCRM profile (letters, "
+            f"digits and punctuation only) and {then}."
+        )
+    remember_secret(value)
+    return value
 
 
 @dataclass(frozen=True)
@@ -36,8 +75,10 @@ class ApiKey:
 
 
 def keyring_user(api_url: str) -> str:
-    """The credential store's user name for an API address: its host (and port, if any)."""
-    return urlsplit(api_url).netloc or api_url
+    """The credential store's user name for an API address: its host (and port, if any),
+    never the user name or password an address may carry (``https://user:pw@host``)."""
+    parts = urlsplit(api_url)
+    return parts.netloc.rpartition("@")[2] or api_url
 
 
 def stored_key(api_url: str) -> str | None:
@@ -49,15 +90,20 @@ def stored_key(api_url: str) -> str | None:
 
 
 def resolve_api_key(api_url: str, explicit: str | None = None) -> ApiKey:
-    """The key to use, in order: argument, environment, credential store; else a clear error."""
-    if explicit:
-        return ApiKey(explicit.strip(), "argument")
+    """The key to use, in order: argument, environment, credential store; else a clear error.
+
+    Whichever source it comes from, the key is checked with `validate_api_key` (and remembered
+    for redaction) before anything can send it."""
+    if explicit and explicit.strip():
+        return ApiKey(validate_api_key(explicit, "given"), "argument")
     env = os.environ.get(ENV_API_KEY, "").strip()
     if env:
-        return ApiKey(env, f"environment ({ENV_API_KEY})")
+        source = f"environment ({ENV_API_KEY})"
+        return ApiKey(validate_api_key(env, f"in the {ENV_API_KEY} environment variable"), source)
     stored = stored_key(api_url)
-    if stored:
-        return ApiKey(stored, f"OS credential store ({keyring_backend_name()})")
+    if stored and stored.strip():
+        source = f"OS credential store ({keyring_backend_name()})"
+        return ApiKey(validate_api_key(stored, "stored in the OS credential store"), source)
     raise ApiKeyMissingError(
         f"No sheepCRM API key found for {keyring_user(api_url)}: run 'sheep-xl login' "
         f"(or use Sign in on the SheepCRM ribbon), or set {ENV_API_KEY}."
@@ -70,9 +116,13 @@ def describe_key_source(api_url: str) -> str:
         return resolve_api_key(api_url).source
     except ApiKeyMissingError:
         return "none (not signed in)"
+    except InvalidApiKeyError as exc:
+        return f"unusable: {exc}"
 
 
 def store_key(api_url: str, key: str) -> None:
+    """Store ``key`` for the API host; a key that could never be sent is refused first."""
+    key = validate_api_key(key)
     try:
         keyring.set_password(KEYRING_SERVICE, keyring_user(api_url), key)
     except keyring.errors.NoKeyringError:

@@ -25,6 +25,7 @@ from sheep_xl.credentials import (
     keyring_backend_name,
 )
 from sheep_xl.exceptions import EXIT_AUTH, EXIT_BAD_INPUT, SheepError
+from sheep_xl.redaction import redact
 
 PACKAGES = ("xlwings", "pandas", "openpyxl", "requests", "keyring", "truststore", "lxml")
 
@@ -129,7 +130,9 @@ def _reachability(url: str, bucket: str) -> Check:
             if bucket:
                 client.check_access(bucket)
                 return Check("Connection", f"OK: key accepted for bucket '{bucket}'")
-            response = client.session.get(client.base_url, timeout=client.timeout)
+            # only the status matters: the body is never read (it could be of any size)
+            response = client.session.get(client.base_url, timeout=client.timeout, stream=True)
+            response.close()
             return Check(
                 "Connection",
                 f"{client.host} reachable (HTTP {response.status_code}); give --bucket to check "
@@ -148,6 +151,8 @@ def _reachability(url: str, bucket: str) -> Check:
 
 
 def format_report(checks: list[Check]) -> str:
+    """The report as text, redacted (`redaction.redact`): an API address or proxy with a
+    password in it, or a key a server echoed, is never shown."""
     width = max(len(c.name) for c in checks)
     lines = [f"{c.name:<{width}}  {'' if c.ok else 'PROBLEM: '}{c.detail}" for c in checks]
-    return "\n".join(lines)
+    return redact("\n".join(lines))

@@ -1,12 +1,16 @@
 """One exception hierarchy for everything sheep-xl reports to a person.
 
 Every error carries a one-sentence message that says what happened and what to do, and an exit
-code for the CLI. Messages never contain the API key: the client never formats one into text.
+code for the CLI. Messages never contain the API key: the client never formats one into text,
+and every message is passed through `redaction.redact` here, so text a server sent (which may
+echo the key, or an address with a password) cannot carry it either.
 """
 
 from __future__ import annotations
 
 import copy
+
+from sheep_xl.redaction import redact
 
 EXIT_OK = 0
 EXIT_BAD_INPUT = 2
@@ -20,6 +24,7 @@ class SheepError(Exception):
     exit_code = EXIT_REMOTE
 
     def __init__(self, message: str) -> None:
+        message = redact(message)
         super().__init__(message)
         self.message = message
 
@@ -29,7 +34,7 @@ class SheepError(Exception):
     def in_context(self, context: str) -> SheepError:
         """The same error (same type and exit code) with a prefix saying where it happened."""
         clone = copy.copy(self)
-        clone.message = f"{context}: {self.message}"
+        clone.message = redact(f"{context}: {self.message}")
         clone.args = (clone.message,)
         return clone
 
@@ -57,8 +62,24 @@ class UnknownColumnsError(InputError):
         self.unknown = unknown
 
 
+class SettingsError(InputError):
+    """A value in the settings file has the wrong type or is out of range."""
+
+
+class InsecureTransportError(InputError):
+    """The API key would travel over plain http to a computer other than this one."""
+
+
 class WorkbookError(InputError):
     """A workbook cannot be read, has no stored queries, or cannot be written."""
+
+
+class ExcelLimitError(WorkbookError):
+    """A table would not fit on a sheet (past row 1,048,576 or column XFD); nothing is written."""
+
+
+class ReadOnlyWorkbookError(WorkbookError):
+    """The workbook to refresh is read-only; refused before anything is fetched."""
 
 
 class PortInUseError(InputError):
@@ -86,6 +107,10 @@ class ApiKeyMissingError(AuthenticationError):
 
 class ApiKeyRejectedError(AuthenticationError):
     pass
+
+
+class InvalidApiKeyError(AuthenticationError):
+    """The key holds characters an HTTP header cannot carry (a space, a line break, ...)."""
 
 
 class CredentialStoreError(AuthenticationError):
@@ -124,6 +149,11 @@ class ApiTimeoutError(NetworkError):
     pass
 
 
+class RequestDeadlineError(ApiTimeoutError):
+    """A response took longer than ``request_deadline`` in all (e.g. a server sending a byte a
+    second, which no per-read timeout catches)."""
+
+
 class RateLimitedError(RemoteError):
     pass
 
@@ -134,6 +164,11 @@ class ServerError(RemoteError):
 
 class UnexpectedResponseError(RemoteError):
     pass
+
+
+class ResponseTooLargeError(UnexpectedResponseError):
+    """A response decoded to more than ``max_response_bytes`` (a compression bomb, a runaway
+    server); reading stopped at the cap."""
 
 
 class PagingError(UnexpectedResponseError):

@@ -1,7 +1,12 @@
 """A local HTTP server that misbehaves on purpose, one scripted reply per request.
 
-Each reply is a ``Reply``: a status, headers and a body, optionally delayed, or cut off in the
-middle of the body. Requests are logged so tests can count them.
+Each reply is a ``Reply``: a status, headers and a body, optionally delayed, cut off in the
+middle of the body, or dripped a byte at a time. Requests are logged (with the Authorization
+header they carried) so tests can count them and see where the key went.
+
+Helpers build the misbehaviours the client must survive: `gzip_bomb` (a small body that
+inflates to far more than any cap), `nested_json` (deeper than Python's json can read) and
+`capped_pages` (a server that quietly serves fewer events per page than asked).
 """
 
 from __future__ import annotations
@@ -9,6 +14,7 @@ from __future__ import annotations
 import json
 import threading
 import time
+import zlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -23,6 +29,7 @@ class Reply:
     headers: dict[str, str] = field(default_factory=dict)
     delay: float = 0.0  # seconds before answering (to provoke read timeouts)
     cut_after: int | None = None  # send only this many body bytes, then drop the connection
+    drip: float = 0.0  # seconds between body bytes, sent one at a time (a trickling server)
 
     def payload(self) -> bytes:
         if isinstance(self.body, bytes):
@@ -40,11 +47,51 @@ def events(start: int, count: int) -> list[dict[str, Any]]:
     return [{"uid": f"e{n:05d}", "title": f"Event {n}"} for n in range(start, start + count)]
 
 
+def gzip_bomb(decoded_mb: int) -> bytes:
+    """A gzip body of about ``decoded_mb`` MB of zeros that is about 1,000 times smaller,
+    compressed a megabyte at a time so building it needs little memory."""
+    z = zlib.compressobj(9, zlib.DEFLATED, 16 + zlib.MAX_WBITS)
+    block = bytes(1024 * 1024)
+    parts = [z.compress(b'{"bookings": ["')]
+    parts += [z.compress(block) for _ in range(decoded_mb)]
+    parts.append(z.compress(b'"]}') + z.flush())
+    return b"".join(parts)
+
+
+def nested_json(depth: int) -> bytes:
+    return b"[" * depth + b"]" * depth
+
+
+def capped_pages(total: int, cap: int):
+    """A script serving ``total`` events, at most ``cap`` per page whatever was asked, with
+    pages counted in the server's own size (as a server with a page-size limit does)."""
+
+    def script(_n: int, seen: Seen) -> Reply:
+        page = int(seen.query.get("page", 1))
+        size = min(int(seen.query.get("page_size", 250)), cap)
+        start = (page - 1) * size
+        return bookings(events(start, max(0, min(size, total - start))))
+
+    return script
+
+
+class _QuietServer(ThreadingHTTPServer):
+    """Says nothing when a client hangs up on it: dropping a connection (after a body that was
+    too large, too slow or cut) is what the client is supposed to do here."""
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        import sys
+
+        if not isinstance(sys.exc_info()[1], ConnectionError):
+            super().handle_error(request, client_address)
+
+
 @dataclass
 class Seen:
     path: str
     query: dict[str, str]
     authorization: bool
+    auth_header: str = ""  # the Authorization header's value, "" when there was none
 
 
 class FaultServer:
@@ -68,6 +115,7 @@ class FaultServer:
                     parts.path,
                     {k: v[-1] for k, v in parse_qs(parts.query).items()},
                     "Authorization" in self.headers,
+                    self.headers.get("Authorization", ""),
                 )
                 with outer._lock:
                     outer.seen.append(seen)
@@ -89,11 +137,17 @@ class FaultServer:
                         self.wfile.flush()
                         self.close_connection = True
                         return
+                    if reply.drip:
+                        for index in range(len(payload)):
+                            self.wfile.write(payload[index : index + 1])
+                            self.wfile.flush()
+                            time.sleep(reply.drip)
+                        return
                     self.wfile.write(payload)
                 except (BrokenPipeError, ConnectionResetError):
                     pass
 
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self._server = _QuietServer(("127.0.0.1", 0), Handler)
         self._server.daemon_threads = True
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
 

@@ -88,7 +88,7 @@ def test_503_twice_then_success() -> None:
     with FaultServer(script) as server, client_for(server) as client:
         rows = client.events("example", "all")
     assert len(rows) == 600 and len({r["uid"] for r in rows}) == 600
-    assert len(server.seen) == 2 + 3
+    assert len(server.seen) == 2 + 3 + 1, "two 503s, three pages, one empty page to confirm"
 
 
 def test_server_errors_exhaust_retries() -> None:

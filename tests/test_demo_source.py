@@ -11,6 +11,7 @@ import pytest
 from sheep_xl.cli import main
 from sheep_xl.demo.server import DEMO_API_KEY
 from sheep_xl.exceptions import WorkbookError
+from sheep_xl.operations.refresh import workbook_queries
 from sheep_xl.tables.queries import (
     QUERY_TITLES,
     SOURCE_DEMO,
@@ -18,7 +19,6 @@ from sheep_xl.tables.queries import (
     StoredQuery,
     parse_queries,
 )
-from sheep_xl.workbook.refresh import workbook_queries
 
 
 def run(*argv: str) -> tuple[int, str, str]:

@@ -13,7 +13,7 @@ from faultserver import FaultServer, bookings
 from python_calamine import CalamineWorkbook
 
 from sheep_xl.api.client import SheepClient
-from sheep_xl.workbook.export import export_events
+from sheep_xl.operations.export import export_events
 
 FORMULA_LIKE = [
     {

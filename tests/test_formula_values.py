@@ -23,8 +23,8 @@ from sheep_xl.api.client import SheepClient
 from sheep_xl.cli import main
 from sheep_xl.demo.server import DEMO_API_KEY, DemoServer
 from sheep_xl.frames.fetch import fetch_events_frame
-from sheep_xl.workbook.refresh import refresh_workbook, workbook_queries
-from sheep_xl.workbook.sources import Connections
+from sheep_xl.operations.refresh import refresh_workbook, workbook_queries
+from sheep_xl.operations.sources import Connections
 from sheep_xl.writers.formula_values import (
     DIV0,
     NA,
@@ -619,7 +619,7 @@ def test_user_formulas_on_untouched_sheets_follow_a_refresh(tmp_path: Path) -> N
     from reportkit import make_report
     from test_refresh import some_events
 
-    from sheep_xl.workbook.export import export_events
+    from sheep_xl.operations.export import export_events
 
     with DemoServer(today=DEMO_TODAY, buckets={"example": some_events(30)}) as server:
         with SheepClient(api_key=DEMO_API_KEY, base_url=server.url) as client:

@@ -13,10 +13,10 @@ from xlwings_memory import new_book, uninstall
 
 from sheep_xl.demo.data import demo_events
 from sheep_xl.frames import events_frame
+from sheep_xl.operations.export import local_now, write_new_report
 from sheep_xl.tables.layout import refresh_layout
 from sheep_xl.tables.plan import plan_table
 from sheep_xl.tables.queries import new_query
-from sheep_xl.workbook.report import local_now, write_new_report
 from sheep_xl.writers.live import write_table
 from sheep_xl.writers.ooxml import XlsxPackage
 from sheep_xl.writers.xlsx_refresh import WorkbookEditor

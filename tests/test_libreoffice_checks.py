@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import re
 from pathlib import Path
 
 import pandas as pd
@@ -18,8 +19,8 @@ from sheep_xl.api.client import SheepClient
 from sheep_xl.cli import main
 from sheep_xl.demo.server import DEMO_API_KEY, DemoServer
 from sheep_xl.frames.fetch import fetch_events_frame
-from sheep_xl.workbook.export import export_events
-from sheep_xl.workbook.refresh import refresh_workbook
+from sheep_xl.operations.export import export_events
+from sheep_xl.operations.refresh import refresh_workbook
 from tools import libreoffice as lo
 
 pytestmark = [
@@ -219,28 +220,123 @@ def test_libreoffice_loads_the_addin_and_runs_its_vba(tmp_path) -> None:
     assert all("Option VBASupport 1" in text for text in modules["SheepCRM"].values())
     compiled = lo.basic_compile_check(xlam)["SheepCRM"]
     assert compiled["SheepOnOpen"] and compiled["SheepRibbon"] and compiled["SheepFunctions"]
+    assert compiled["SheepRun"]
     # LibreOffice Basic rejects 'Declare PtrSafe' (VBA7), which xlwings' module uses
     assert compiled["xlwings"] is False
-    url = "vnd.sun.star.script:SheepCRM.SheepOnOpen.PyStr?language=Basic&location=document"
-    result = lo.run_macro(xlam, url, args=["O'Brien\\Reports"])
-    assert result.ok and result.value == "'O\\'Brien\\\\Reports'"
+    url = "vnd.sun.star.script:SheepCRM.SheepRun.HexText?language=Basic&location=document"
+    result = lo.run_macro(xlam, url, args=["O'Brien\\$(x)|\u00e9"])
+    assert result.ok and result.value == "004F00270042007200690065006E005C0024002800780029007C00E9"
 
 
 def test_libreoffice_runs_our_vba_in_a_cell_without_xlwings_module(tmp_path) -> None:
     """LibreOffice stops every cell function of a library in which one module fails to compile,
-    and xlwings' module does not compile there ('Declare PtrSafe'). Built without that module,
-    the same project's functions run in cells."""
+    and xlwings' module does not compile there ('Declare PtrSafe'); with xlwings' Dictionary
+    class in the library the cell functions give "" too. Built without the two, the same
+    project's functions run in cells."""
     from sheep_xl.addin.build import AddinSources, build_addin_bytes, collect_sources
 
     sources = collect_sources()
     without = AddinSources(
-        tuple(m for m in sources.modules if m.name != "xlwings"), sources.custom_ui, sources.config
+        tuple(m for m in sources.modules if m.name not in ("xlwings", "Dictionary")),
+        sources.custom_ui,
+        sources.config,
     )
     path = tmp_path / "sheepcrm-no-xlwings.xlam"
     path.write_bytes(build_addin_bytes(without))
     values = lo.evaluate_with_document_macros(
-        path, {"A1": '=PyStr("it\'s")', "A2": '=SHEEP_COUNT("example","all")'}
+        path, {"A1": '=HexText("it\'s")', "A2": '=SHEEP_COUNT("example","all")'}
     )
-    assert values["A1"] == "'it\\'s'"
+    assert values["A1"] == "0069007400270073"
     # the #If Mac branch runs in LibreOffice (its Basic ignores a false #If without #Else)
     assert str(values["A2"]).startswith("SheepCRM: worksheet functions need Excel for Windows")
+
+
+# A test module beside the add-in's own (xlwings' module left out: LibreOffice cannot compile it,
+# and one module that does not compile stops every macro of the library).
+PROBE = """Attribute VB_Name = "Probe"
+Option Explicit
+
+Public Function HostileName() As String
+    HostileName = "Sheet $(rm -rf ~) `id` | ""q"" 'x' %PATH% ^&" & vbLf & "2 " _
+        & ChrW(233) & ChrW(&HD83D) & ChrW(&HDE00)
+End Function
+
+Public Function WriteProbe(ByVal folder As String) As String
+    WriteRequest folder & "/" & RequestFileName("ABC123"), "refresh_sheet", ThisWorkbook, _
+        Array(HostileName(), "")
+    WriteProbe = ThisWorkbook.Name
+End Function
+
+Public Function GuardProbe() As String
+    ' every ribbon callback, called as the ribbon calls it: none may raise
+    SheepLastMessage = ""
+    SheepRefreshSheet Nothing
+    GuardProbe = Err.Number & "|" & SheepLastMessage
+    SheepInsertFormula Nothing
+    GuardProbe = GuardProbe & "|" & Err.Number & "|" & SheepLastMessage
+    SheepRefreshAll Nothing
+    SheepToggleRefreshOnOpen Nothing
+    SheepInsertTable Nothing
+    SheepSignIn Nothing
+    SheepSignOut Nothing
+    SheepDiagnostics Nothing
+    GuardProbe = GuardProbe & "|" & Err.Number & "|" & SheepLastMessage & "|" & TypeName(SheepApp)
+End Function
+
+Public Function LoadProbe() As String
+    SheepRefreshOpenWorkbooks
+    SheepOnWorkbookOpen ThisWorkbook
+    SheepRunPendingRefresh
+    LoadProbe = Err.Number & "|" & Application.Workbooks.Count & "|" & SheepProblem(NEED_WORKBOOK) _
+        & "|" & CStr(HasRefreshMarker(ThisWorkbook)) & "|" & NewRequestId()
+End Function
+"""
+
+
+def test_libreoffice_runs_the_guards_and_writes_requests_python_reads(tmp_path) -> None:
+    """What LibreOffice can run of the entry points: the callbacks' error handlers and checks
+    (its headless documents have no view, so ActiveSheet fails and the guard answers with one
+    sentence), the load loop over the open workbooks, and a request file written by the VBA
+    itself with a hostile sheet name, read back by Python."""
+    from sheep_xl.addin.build import AddinSources, build_addin_bytes, collect_sources
+    from sheep_xl.addin.ovba import VbaModule
+    from sheep_xl.excel import ribbon
+
+    sources = collect_sources()
+    modules = tuple(m for m in sources.modules if m.name not in ("xlwings", "Dictionary"))
+    path = tmp_path / "probe.xlam"
+    path.write_bytes(
+        build_addin_bytes(
+            AddinSources((*modules, VbaModule("Probe", "standard", PROBE)), sources.custom_ui, ())
+        )
+    )
+    url = "vnd.sun.star.script:SheepCRM.Probe.{}?language=Basic&location=document"
+    folder = tmp_path / "requests"
+    folder.mkdir()
+    written = lo.run_macro(path, url.format("WriteProbe"), [str(folder)])
+    name = lo.run_macro(path, url.format("HostileName")).value
+    assert written.ok and "$(rm -rf ~)" in name and "\n" in name
+    (request_file,) = folder.iterdir()
+    assert request_file.read_bytes().isascii()
+    request = ribbon.parse_request(request_file.read_text(encoding="ascii"))
+    assert request == ribbon.Request("refresh_sheet", request.workbook, "probe.xlam", (name, ""))
+    assert name.endswith("\u00e9\U0001f600")
+
+    guards = lo.run_macro(path, url.format("GuardProbe"))
+    assert guards.ok, guards.error
+    first, first_message, second, second_message, last, last_message, events = guards.value.split(
+        "|"
+    )
+    assert (first, second, last) == ("0", "0", "0"), "no error escapes a callback"
+    assert first_message.startswith("SheepCRM cannot use the active workbook right now")
+    assert second_message == first_message
+    # the callbacks that need no sheet get as far as starting Python, which fails here (no
+    # xlwings module); the last one's handler says so in one sentence
+    assert last_message.startswith("Test connection did not work:")
+    assert events != "Nothing", "the callbacks re-created the application-events sink"
+
+    load = lo.run_macro(path, url.format("LoadProbe"))
+    assert load.ok, load.error
+    error, count, problem, marked, request_id = load.value.split("|")
+    assert (error, count, problem, marked) == ("0", "1", "", "False")
+    assert re.fullmatch(r"[0-9A-F]{20}", request_id)

@@ -27,9 +27,9 @@ from sheep_xl.demo.data import demo_events
 from sheep_xl.demo.server import DEMO_API_KEY, DemoServer
 from sheep_xl.exceptions import WorkbookError
 from sheep_xl.frames import events_frame
+from sheep_xl.operations.in_excel import insert_query, refresh_book
 from sheep_xl.tables.plan import plan_table
 from sheep_xl.tables.queries import new_query
-from sheep_xl.workbook.live import insert_query, refresh_book
 from sheep_xl.writers.live import read_queries, refresh_on_open, write_table
 
 NOW = dt.datetime(2026, 11, 24, 9, 30)

@@ -26,9 +26,9 @@ from sheep_xl.addin.build import build_addin
 from sheep_xl.api.client import SheepClient
 from sheep_xl.demo.data import demo_events
 from sheep_xl.demo.server import DEMO_API_KEY, DemoServer
+from sheep_xl.operations.export import export_events
+from sheep_xl.operations.refresh import refresh_workbook
 from sheep_xl.reports.templates import build_report, find_templates
-from sheep_xl.workbook.export import export_events
-from sheep_xl.workbook.refresh import refresh_workbook
 
 NOW = dt.datetime(2026, 11, 24, 9, 0)
 REFERENCE = REPO_ROOT.parent / "shared" / "excel-reference"

@@ -24,11 +24,10 @@ from sheep_xl.demo.data import demo_events
 from sheep_xl.demo.server import DEMO_API_KEY, DemoServer
 from sheep_xl.exceptions import ServerError, WorkbookError
 from sheep_xl.frames import events_frame
+from sheep_xl.operations.export import export_events, write_new_report
+from sheep_xl.operations.refresh import refresh_workbook, workbook_queries
 from sheep_xl.tables.plan import plan_table
 from sheep_xl.tables.queries import new_query
-from sheep_xl.workbook.export import export_events
-from sheep_xl.workbook.refresh import refresh_workbook, workbook_queries
-from sheep_xl.workbook.report import write_new_report
 
 NOW = dt.datetime(2026, 11, 24, 9, 30)
 RECORDS = demo_events(DEMO_TODAY)

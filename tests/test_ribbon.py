@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import re
 from collections.abc import Iterator
 
 import pytest
@@ -149,3 +150,125 @@ def test_refresh_all_of_a_demo_table_needs_no_key(book, monkeypatch) -> None:
     assert queries["Events"].source == SOURCE_DEMO
     assert table_ref(book.sheets["Events"], "Events").startswith("A1:B")
     assert "API key" in queries["Past"].status, "a sheepCRM query never goes to the demo"
+
+
+# --- requests from the add-in: no name or path ever on a command line ------------------------
+
+HOSTILE = [
+    "$(rm -rf ~)",
+    "`touch /tmp/pwned`",
+    "a|b|c",
+    'O\'Brien "quoted"',
+    "two\nlines\r\nand\ttabs",
+    "%PATH% ^& & <x>",
+    "caf\u00e9 \u65e5\u672c \U0001f600",
+    "",
+]
+
+
+@pytest.mark.parametrize("text", HOSTILE)
+def test_request_values_survive_any_characters(text) -> None:
+    line = ribbon.encode_value(text)
+    assert re.fullmatch(r"x([0-9A-F]{4})*", line), "plain ASCII hex: no shell sees the text"
+    assert ribbon.decode_value(line) == text
+    request = ribbon.Request("refresh_sheet", f"/Users/{text}/Reports/{text}.xlsx", text, (text,))
+    assert ribbon.parse_request(ribbon.request_text(request)) == request
+
+
+def test_request_file_as_vba_writes_it() -> None:
+    # SheepRun.HexText: "x" and four hex digits per UTF-16 code unit (an emoji is two units)
+    assert ribbon.encode_value("A$\U0001f600") == "x00410024D83DDE00"
+    text = "sheepcrm-request 1\rx0041\rx\rx\rx0024\r"  # Mac VBA may end lines with CR alone
+    assert ribbon.parse_request(text) == ribbon.Request("A", "", "", ("$",))
+
+
+def write_request(folder, request_id: str, request: ribbon.Request):
+    path = folder / ribbon.request_file_name(request_id)
+    path.write_bytes(ribbon.request_text(request).encode("ascii"))
+    return path
+
+
+@pytest.fixture
+def request_dir(tmp_path, monkeypatch):
+    monkeypatch.setenv(ribbon.ENV_REQUEST_DIR, str(tmp_path))
+    return tmp_path
+
+
+def test_run_request_inserts_a_formula_on_a_hostile_sheet(request_dir) -> None:
+    sheet_name = "$(rm -rf ~) `x` | 'q"
+    full_name = "/tmp/$(touch pwned)|`id`/Report 'x'.xlsx"
+    book = new_book("Report 'x'.xlsx", sheets=("Other", sheet_name), fullname=full_name)
+    book.set_mock_caller()
+    try:
+        request = ribbon.Request(
+            "insert_formula", full_name, book.name, ("example", "future", "title", sheet_name, "C3")
+        )
+        path = write_request(request_dir, "00AB12", request)
+        ribbon.run_request("00AB12")
+        assert cell_formula(book.sheets[sheet_name], "C3") == (
+            '=SHEEP_EVENTS("example","future","title")'
+        )
+        assert not path.exists(), "the request file is removed once read"
+    finally:
+        del xw.Book._mock_caller
+        uninstall()
+
+
+def test_run_request_problems_are_one_sentence(book, request_dir) -> None:
+    ribbon.run_request("not-hex; rm -rf ~")
+    assert "malformed request" in messages(book)[-1]
+    ribbon.run_request("ABCDEF")
+    assert "request was not found" in messages(book)[-1]
+    write_request(request_dir, "AB", ribbon.Request("os.system", book.fullname, book.name))
+    ribbon.run_request("AB")
+    assert "unknown action 'os.system'" in messages(book)[-1]
+    write_request(request_dir, "AC", ribbon.Request("refresh_all", "C:\\gone.xlsx", "gone.xlsx"))
+    ribbon.run_request("AC")
+    assert "The workbook 'gone.xlsx' is no longer open" in messages(book)[-1]
+    (request_dir / ribbon.request_file_name("AD")).write_text("sheepcrm-request 1\nx12G4\n")
+    ribbon.run_request("AD")
+    assert "could not be read" in messages(book)[-1]
+    assert list(request_dir.iterdir()) == []
+
+
+def test_run_request_without_a_workbook_for_account_actions(book, request_dir) -> None:
+    write_request(request_dir, "01", ribbon.Request("sign_out", "", ""))
+    ribbon.run_request("01")
+    assert "You were not signed in on this computer." in messages(book)[-1]
+
+
+def test_run_request_refreshes_on_open_and_cleans_stale_files(book, server, request_dir) -> None:
+    import os
+
+    ribbon.insert_table("example", "all", "title")
+    server.buckets["example"] = events(2)
+    stale = request_dir / ribbon.request_file_name("0LD")
+    stale.write_text("left behind")
+    os.utime(stale, (1, 1))
+    write_request(request_dir, "02", ribbon.Request("refresh_on_open", book.fullname, book.name))
+    ribbon.run_request("02")
+    assert table_ref(book.sheets["All events"], "AllEvents") == "A1:A3"
+    assert not stale.exists()
+
+
+def test_insert_dialog_hands_the_choice_to_the_inserts(book, server, monkeypatch) -> None:
+    from sheep_xl.excel import insert_dialog
+
+    asked = []
+
+    def fake_ask(target, default_bucket, **_):
+        asked.append((target, default_bucket))
+        return insert_dialog.Choice(
+            "example", "future", "pick", ("Title", "Start date"), where=target_where[0]
+        )
+
+    monkeypatch.setattr(insert_dialog, "ask", fake_ask)
+    target_where = ["sheet"]
+    ribbon.insert_dialog("table", "Sheet1", "B2")
+    assert table_ref(book.sheets["Future events"], "FutureEvents").startswith("A1:B")
+    target_where[0] = "cell"
+    ribbon.insert_dialog("formula", "Sheet1", "B2")
+    assert cell_formula(book.sheets["Sheet1"], "B2") == (
+        '=SHEEP_EVENTS("example","future","Title, Start date")'
+    )
+    assert asked[1][0] == insert_dialog.Target("formula", "Sheet1", "B2")

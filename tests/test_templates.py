@@ -15,8 +15,8 @@ from conftest import DEMO_TODAY, REPO_ROOT
 from sheep_xl.api.client import SheepClient
 from sheep_xl.cli import main
 from sheep_xl.demo.server import DEMO_API_KEY
+from sheep_xl.operations.refresh import refresh_workbook, workbook_queries
 from sheep_xl.reports.templates import find_templates
-from sheep_xl.workbook.refresh import refresh_workbook, workbook_queries
 from sheep_xl.writers.xlsx_new import MIN_PRINT_SCALE
 
 NOW = "2026-11-24T09:00:00"

@@ -148,15 +148,16 @@ def test_two_hundred_concurrent_calls_make_one_request(live, demo) -> None:
     for t in threads:
         t.join(60)
     assert len(results) == 200 and all(r == results[0] for r in results)
-    assert len(demo.requests) == 2, "one listing of 'all' (2 pages of 250): one request each"
-    assert {r.query.get("page") for r in demo.requests} == {"1", "2"}
+    # one listing of 'all': 2 pages of 250, then the empty page that confirms the end
+    assert len(demo.requests) == 3, "one listing, one request per page"
+    assert {r.query.get("page") for r in demo.requests} == {"1", "2", "3"}
 
     demo.requests.clear()
     call_like_excel(live.SHEEP_EVENTS, "example", "cancelled", "title", "ttl=1")
     assert len(demo.requests) == 0, "classifications share the cached 'all' listing"
     time.sleep(1.1)
     call_like_excel(live.SHEEP_EVENTS, "example", "confirmed", "title", "ttl=1")
-    assert len(demo.requests) == 2, "after the time-to-live, a new fetch"
+    assert len(demo.requests) == 3, "after the time-to-live, a new fetch (3 pages)"
 
 
 def test_companions(live, demo) -> None:

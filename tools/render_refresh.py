@@ -23,8 +23,8 @@ from test_refresh import some_events  # noqa: E402
 
 from sheep_xl.api.client import SheepClient  # noqa: E402
 from sheep_xl.demo.server import DEMO_API_KEY, DemoServer  # noqa: E402
-from sheep_xl.workbook.export import export_events  # noqa: E402
-from sheep_xl.workbook.refresh import refresh_workbook  # noqa: E402
+from sheep_xl.operations.export import export_events  # noqa: E402
+from sheep_xl.operations.refresh import refresh_workbook  # noqa: E402
 from tools.libreoffice import render_pngs  # noqa: E402
 
 

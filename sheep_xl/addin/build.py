@@ -5,13 +5,18 @@ and the settings sheet (``sheepcrm.conf.txt``). Two modules are produced at buil
 
 * ``xlwings``: xlwings' BSD-licensed custom add-in module, read from the installed xlwings
   package (never committed here) with its ``PROJECT_NAME`` set to ``sheepcrm``, so the add-in's
-  settings live in a ``sheepcrm.conf`` sheet and file;
+  settings live in a ``sheepcrm.conf`` sheet and file, and three exact edits (`XLWINGS_EDITS`)
+  so that no workbook name or path is ever put on a command line and settings can be read with
+  no workbook open;
+* ``Dictionary``: the class module xlwings ships beside it (``xlwings/addin/Dictionary.cls``,
+  MIT), which xlwings' module uses on a Mac (``GetConfigFromSheet``);
 * ``SheepFunctions``: one VBA wrapper per worksheet function, generated from the metadata the
   functions record (``sheep_xl.excel.registry``).
 
 The package holds a source-only VBA project (``sheep_xl.addin.ovba``), the ribbon part and its
 relationship, the add-in content type, and workbook/sheet code names matching the document
-modules. Every byte is deterministic: fixed timestamps, fixed order, no random ids.
+modules. Every byte is deterministic: fixed timestamps, fixed order, no random ids. The build
+fails when a module uses a class the project does not contain (``sheep_xl.addin.vba_types``).
 """
 
 from __future__ import annotations
@@ -30,6 +35,7 @@ import xlwings
 from sheep_xl import __version__
 from sheep_xl.addin.names import ADDIN_FILE, ADDIN_PROJECT, CONFIG_NAME, UDF_MODULE
 from sheep_xl.addin.ovba import ModuleKind, VbaModule, VbaProject, build_vba_project_bin
+from sheep_xl.addin.vba_types import check_types
 from sheep_xl.excel.registry import REGISTRY, FunctionSpec
 from sheep_xl.files import write_atomic
 
@@ -49,6 +55,7 @@ SOURCE_MODULES: tuple[tuple[str, str, ModuleKind], ...] = (
     (CONFIG_SHEET_CODE_NAME, "SheepConfig.cls", "document"),
     ("SheepEvents", "SheepEvents.cls", "class"),
     ("SheepOnOpen", "SheepOnOpen.bas", "standard"),
+    ("SheepRun", "SheepRun.bas", "standard"),
     ("SheepRibbon", "SheepRibbon.bas", "standard"),
 )
 
@@ -64,14 +71,58 @@ def source_text(name: str) -> str:
     return resources.files("sheep_xl.addin").joinpath("vba", name).read_text(encoding="utf-8")
 
 
+# Exact edits of xlwings' module, each of which must match once (else the build stops: the
+# pinned xlwings changed). The add-in runs Python through ExecuteWindows/ExecuteMac itself
+# (SheepRun.bas), with a constant command and its arguments in a request file, so:
+XLWINGS_EDITS: tuple[tuple[str, str, str], ...] = (
+    (
+        # GetConfig's directory layer needs a workbook; with none open it raised error 91
+        "settings with no workbook open",
+        'If GetFullName(ActiveWorkbook) <> "" Then',
+        'If SheepActiveFullName() <> "" Then',
+    ),
+    (
+        # Mac: the AppleScript splits this on "|" and runs it in a shell string; the add-in's
+        # own name is safe there, and Python finds the user's workbook from the request file
+        "Mac: no workbook name in the shell command",
+        'ParameterString = ParameterString + "|" + ActiveWorkbook.Name\n',
+        'ParameterString = ParameterString + "|" + ThisWorkbook.Name\n',
+    ),
+    (
+        "Windows: no workbook name in the cmd.exe command",
+        '" --wb=" & """" & ActiveWorkbook.Name & """ --from_xl=1"',
+        '" --wb=" & """" & ThisWorkbook.Name & """ --from_xl=1"',
+    ),
+)
+
+
+def xlwings_folder() -> Path:
+    return Path(xlwings.__file__).parent
+
+
 def xlwings_module() -> str:
-    """xlwings' custom add-in VBA module from the installed package, named for our add-in."""
-    path = Path(xlwings.__file__).parent / "xlwings_custom_addin.bas"
+    """xlwings' custom add-in module from the installed package, named for our add-in, with
+    `XLWINGS_EDITS` applied."""
+    path = xlwings_folder() / "xlwings_custom_addin.bas"
     text = path.read_text(encoding="utf-8")
     pattern = re.compile(r'^(Public Const PROJECT_NAME As String = )"[^"]*"', re.M)
     if not pattern.search(text):
         raise RuntimeError(f"{path} has no PROJECT_NAME constant: this xlwings is not supported")
-    return pattern.sub(rf'\1"{ADDIN_PROJECT}"', text, count=1)
+    text = pattern.sub(rf'\1"{ADDIN_PROJECT}"', text, count=1)
+    for what, old, new in XLWINGS_EDITS:
+        if text.count(old) != 1:
+            raise RuntimeError(f"{path}: cannot apply the edit '{what}': xlwings is not supported")
+        text = text.replace(old, new)
+    return text
+
+
+def xlwings_dictionary() -> str:
+    """xlwings' ``Dictionary`` class (Tim Hall's VBA-Dictionary, MIT), which its module needs on
+    a Mac; read from the installed package like the module."""
+    path = xlwings_folder() / "addin" / "Dictionary.cls"
+    if not path.is_file():
+        raise RuntimeError(f"{path} is missing: this xlwings is not supported")
+    return path.read_text(encoding="utf-8")
 
 
 def function_wrappers(specs: list[FunctionSpec]) -> str:
@@ -143,6 +194,7 @@ def collect_sources() -> AddinSources:
     specs = [s for s in REGISTRY.values() if s.module == UDF_MODULE]
     modules = [VbaModule(name, kind, source_text(file)) for name, file, kind in SOURCE_MODULES]
     modules.insert(2, VbaModule("xlwings", "standard", xlwings_module()))
+    modules.insert(3, VbaModule("Dictionary", "class", xlwings_dictionary()))
     modules.append(VbaModule("SheepFunctions", "standard", function_wrappers(specs)))
     return AddinSources(
         tuple(modules), source_text("customUI14.xml"), read_config(source_text("sheepcrm.conf.txt"))
@@ -315,6 +367,7 @@ def read_built_with(addin: bytes) -> dict[str, str]:
 
 def build_addin_bytes(sources: AddinSources | None = None) -> bytes:
     sources = sources or collect_sources()
+    check_types(sources.modules)  # a missing class would stop every macro in Excel
     project = VbaProject(name="SheepCRM", modules=sources.modules)
     parts = [
         ("[Content_Types].xml", _content_types().encode()),

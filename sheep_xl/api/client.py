@@ -3,8 +3,16 @@
     >>> client = SheepClient()                      # key from SHEEP_API_KEY or the credential store
     >>> rows = client.events("example", "confirmed")   # every page, classified on the client
 
-The list endpoint gives no totals and no next link: the end is a short or empty page. A server
-that ignores ``page`` would loop forever or duplicate rows, so each page's uids are checked.
+The list endpoint gives no totals and no next link, and a server may quietly cap ``page_size``
+below what was asked, so a short page does not prove the end: the listing ends only at an empty
+page, or at a page that merely repeats earlier events after a short one (some servers answer a
+page past the end with the last page again). A server that ignores ``page`` would loop forever
+or duplicate rows, so each page's uids are checked.
+
+Every request is bounded (see ``transport.read_body``): ``max_response_bytes`` of decoded body,
+``request_deadline`` seconds in all. The key goes only to the configured address over https, or
+over http to this computer (loopback) unless ``allow_insecure_http`` is set; redirects are
+followed here, not by ``requests``, and keep the Authorization header only on the same origin.
 """
 
 from __future__ import annotations
@@ -16,15 +24,22 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import quote, urlsplit
+from urllib.parse import quote, urljoin, urlsplit
 
 import requests
 
+from sheep_xl.api.event_parts import check_part_body, event_part
 from sheep_xl.api.states import Selection, resolve_state
 from sheep_xl.api.transport import (
     RETRY_STATUSES,
+    BodyTooLarge,
+    DeadlineExceeded,
+    UnsupportedEncoding,
     backoff_delay,
+    is_loopback,
     new_session,
+    read_body,
+    same_origin,
     server_wait_hint,
 )
 from sheep_xl.api.validation import validate_bucket, validate_page_size, validate_uid
@@ -35,18 +50,24 @@ from sheep_xl.exceptions import (
     ApiTimeoutError,
     BadRequestError,
     BucketNotFoundError,
+    InsecureTransportError,
     NetworkError,
     NotFoundError,
     PagingError,
     RateLimitedError,
+    RequestDeadlineError,
+    ResponseTooLargeError,
     ServerError,
     UnexpectedResponseError,
 )
+from sheep_xl.redaction import server_text
 
 log = logging.getLogger(__name__)
 
 Record = dict[str, Any]
 ProgressCallback = Callable[[int, int], None]  # (pages fetched, rows so far)
+REDIRECTS = frozenset({301, 302, 303, 307, 308})
+MAX_REDIRECTS = 5
 
 
 @dataclass(frozen=True)
@@ -75,12 +96,16 @@ class SheepClient:
         backoff_max: float = 30.0,
         max_wait: float = 120.0,
         max_pages: int | None = None,
+        request_deadline: float | None = None,
+        max_response_bytes: int | None = None,
         sleep: Callable[[float], None] = time.sleep,
+        clock: Callable[[], float] = time.monotonic,
         seed: int | None = None,
     ) -> None:
         self.settings = settings or load_settings()
         self.base_url = normalise_api_url(base_url or self.settings.api_url)
-        self.host = urlsplit(self.base_url).netloc
+        # for messages: host and port only, never the user name or password of the address
+        self.host = urlsplit(self.base_url).netloc.rpartition("@")[2]
         self._explicit_key = api_key
         self._key: ApiKey | None = None
         self.session = session or new_session()
@@ -93,7 +118,12 @@ class SheepClient:
         self.backoff_max = backoff_max
         self.max_wait = max_wait  # longest server-requested wait we honour before giving up
         self.max_pages = max_pages or self.settings.max_pages
+        self.request_deadline = (
+            self.settings.request_deadline if request_deadline is None else request_deadline
+        )
+        self.max_response_bytes = max_response_bytes or self.settings.max_response_bytes
         self._sleep = sleep
+        self._clock = clock
         self._rng = random.Random(seed)
 
     # --- public API -------------------------------------------------------------------------
@@ -128,18 +158,32 @@ class SheepClient:
         )
 
     def iter_pages(self, bucket: str, api_state: str, page_size: int) -> Iterator[list[Record]]:
-        """Pages of ``/events/v2/{bucket}/bookings/{state}`` until a short or empty page."""
+        """Pages of ``/events/v2/{bucket}/bookings/{state}`` until the end is certain.
+
+        A short page is not trusted as the last one (the server may cap ``page_size``): the
+        next page is asked for, and the listing ends at an empty page, or at a page of only
+        repeats when the page before was short. A full page of only repeats means the server
+        ignores ``page`` (an error). A listing ending exactly on a page boundary costs the same
+        one extra request as before; a short last page costs one more."""
         path = f"/events/v2/{quote(bucket, safe='')}/bookings/{quote(api_state, safe='')}"
         target = _Target("bucket", bucket)
         seen: set[str] = set()
+        previous_short = False
         for page in range(1, self.max_pages + 1):
             body = self._get_json(path, {"page": page, "page_size": page_size}, target)
             records = _bookings(body, self.host, page)
+            if not records:
+                return
+            if previous_short and _only_repeats(records, seen):
+                return  # the server answers a page past the end with the last page again
             fresh = _drop_seen(records, seen, page, self.host)
             if fresh:
                 yield fresh
-            if len(records) < page_size:
-                return
+            previous_short = len(records) < page_size
+            if previous_short:
+                log.debug(
+                    "page %d had %d of %d events: confirming the end", page, len(records), page_size
+                )
         raise PagingError(
             f"The sheepCRM API at {self.host} sent more than {self.max_pages} pages for "
             f"'{bucket}': raise max_pages in the settings or use a larger page size."
@@ -157,6 +201,39 @@ class SheepClient:
                 f"'{uid}': check the API address or try again later."
             )
         return body
+
+    # --- inside one event (see event_parts for the paths and shapes) --------------------------
+
+    def event_attendance(self, bucket: str, uid: str) -> Record:
+        """The event's attendees (getEventAttendanceAll): ``sessions``, one per attendee, and
+        usually the event itself as ``booking``."""
+        return self.event_part(bucket, uid, "attendees")
+
+    def event_orders(self, bucket: str, uid: str) -> Record:
+        """The event's orders (getEventOrders): ``buyers`` maps a buyer URI to its order, whose
+        ``order_total`` maps a currency to paid/outstanding/total. Needs ``booking.orders``."""
+        return self.event_part(bucket, uid, "orders")
+
+    def event_tickets(self, bucket: str, uid: str) -> Record:
+        """Every ticket of the event (getEventTicketsAll): ``tickets``, cancelled ones too."""
+        return self.event_part(bucket, uid, "tickets")
+
+    def event_available_tickets(self, bucket: str, uid: str) -> Record:
+        """The event's ticket types with price and stock (getEventAvailableTickets):
+        ``available_tickets``."""
+        return self.event_part(bucket, uid, "ticket-types")
+
+    def event_part(self, bucket: str, uid: str, part: str) -> Record:
+        """One part of an event by name (``event``, ``attendees``, ``orders``, ``tickets``,
+        ``ticket-types``), through the same checks, retries and errors as ``events``."""
+        spec = event_part(part)
+        if not spec.path:
+            return self.event(bucket, uid)
+        bucket, uid = validate_bucket(bucket), validate_uid(uid)
+        body = self._get_json(
+            f"/events/v2/{bucket}/booking/{uid}/{spec.path}", {}, _Target("event", bucket, uid)
+        )
+        return check_part_body(body, spec, self.host, uid)
 
     def check_access(self, bucket: str) -> None:
         """Make one small request: proves the address, the key and the bucket work together."""
@@ -181,19 +258,30 @@ class SheepClient:
             self._key = resolve_api_key(self.base_url, self._explicit_key)
         return self._key
 
+    def _check_transport(self) -> None:
+        """Refuse to send the key over plain http to another computer (anyone on the path could
+        read it), unless the settings allow it for a deliberate test rig."""
+        if (
+            urlsplit(self.base_url).scheme == "http"
+            and not is_loopback(self.base_url)
+            and not self.settings.allow_insecure_http
+        ):
+            raise InsecureTransportError(
+                f"The API address http://{self.host} is not encrypted, so the API key would be "
+                "readable on the way: use https, or for a test rig set allow_insecure_http = "
+                "true in the settings file."
+            )
+
     def _get_json(self, path: str, params: dict[str, Any], target: _Target) -> Any:
+        self._check_transport()
         key = self._api_key()
         url = self.base_url + path
-        headers = {"Authorization": f"Bearer {key.value}"}
         attempts = self.retries + 1
         for attempt in range(1, attempts + 1):
             failure: Exception | None = None
             wait_hint: float | None = None
             try:
-                response = self.session.get(
-                    url, params=params, headers=headers, timeout=self.timeout
-                )
-                content = response.content  # read the whole body here: a cut body raises here
+                response, content = self._fetch(url, params, key)
             except requests.exceptions.Timeout as exc:
                 failure = exc
             except (
@@ -213,7 +301,7 @@ class SheepClient:
                 if status == 200:
                     return self._decode(response, content)
                 if status not in RETRY_STATUSES:
-                    raise self._status_error(response, target)
+                    raise self._status_error(response, content, target)
                 wait_hint = server_wait_hint(response.headers)
                 failure = None
 
@@ -231,19 +319,95 @@ class SheepClient:
             raise self._network_error(failure, attempts)
         raise self._retry_exhausted_error(response, attempt, wait_hint)
 
-    def _decode(self, response: requests.Response, content: bytes) -> Any:
+    def _fetch(self, url: str, params: dict[str, Any], key: ApiKey) -> tuple[Any, bytes]:
+        """One attempt: the response (after any redirects) and its body, read within the
+        size cap and before the deadline.
+
+        Redirects are followed here rather than by ``requests`` so that each hop's body is
+        bounded too, the deadline spans the whole chain, and the Authorization header goes
+        only to the same scheme, host and port as the API address."""
+        deadline = self._clock() + self.request_deadline
+        headers = {"Authorization": f"Bearer {key.value}"}
+        query: dict[str, Any] | None = params
+        for _hop in range(MAX_REDIRECTS + 1):
+            response = self.session.get(
+                url,
+                params=query,
+                headers=headers,
+                timeout=(self.timeout[0], min(self.timeout[1], self.request_deadline)),
+                stream=True,
+                allow_redirects=False,
+            )
+            location = response.headers.get("Location")
+            if response.status_code in REDIRECTS and location:
+                response.close()  # a redirect's body is never read
+                url = urljoin(response.url, location)
+                query = None  # the new address carries its own query
+                if not same_origin(url, self.base_url):
+                    headers = {}  # the key stays with the API address
+                log.debug("redirected to another address (HTTP %s)", response.status_code)
+                continue
+            try:
+                content = self._read(response, deadline)
+            except BaseException:
+                response.close()  # drops a connection left in the middle of a body
+                raise
+            response.raw.release_conn()  # read to its end: the connection stays alive
+            return response, content
+        raise UnexpectedResponseError(
+            f"The server at {self.host} redirected more than {MAX_REDIRECTS} times: check the "
+            f"API address ({ENV_API_URL})."
+        )
+
+    def _read(self, response: requests.Response, deadline: float) -> bytes:
         try:
-            return json.loads(content)
-        except (UnicodeDecodeError, ValueError):
-            kind = response.headers.get("Content-Type", "no content type").split(";")[0]
+            return read_body(
+                response,
+                limit=self.max_response_bytes,
+                deadline=deadline,
+                read_timeout=self.timeout[1],
+                clock=self._clock,
+            )
+        except BodyTooLarge:
+            raise ResponseTooLargeError(
+                f"The answer from {self.host} was larger than {_size(self.max_response_bytes)} "
+                "once decoded, so it was not read further: use a smaller page size, or raise "
+                "max_response_bytes in the settings if the events really are that large."
+            ) from None
+        except DeadlineExceeded:
+            raise RequestDeadlineError(
+                f"{self.host} took longer than {_seconds(self.request_deadline)} to send one "
+                "answer, so it was abandoned: try again later, or raise request_deadline in "
+                "the settings for a very slow connection."
+            ) from None
+        except UnsupportedEncoding as exc:
             raise UnexpectedResponseError(
-                f"The server at {self.host} answered with {kind} instead of JSON: check the API "
-                f"address ({ENV_API_URL}) and any proxy between you and sheepCRM."
+                f"The server at {self.host} compressed its answer as "
+                f"{server_text(exc.encoding, 40)!r}, which was not asked for: check any proxy "
+                "between you and sheepCRM."
             ) from None
 
-    def _status_error(self, response: requests.Response, target: _Target) -> Exception:
+    def _decode(self, response: requests.Response, content: bytes) -> Any:
+        try:
+            return _parse_json(content)
+        except RecursionError:
+            raise UnexpectedResponseError(
+                f"The answer from {self.host} is JSON nested too deeply to be event data: check "
+                f"the API address ({ENV_API_URL}), and tell sheepCRM support if it persists."
+            ) from None
+        except ValueError:
+            kind = response.headers.get("Content-Type", "no content type").split(";")[0]
+            raise UnexpectedResponseError(
+                f"The server at {self.host} answered with {server_text(kind, 60)} instead of "
+                f"JSON: check the API address ({ENV_API_URL}) and any proxy between you and "
+                "sheepCRM."
+            ) from None
+
+    def _status_error(
+        self, response: requests.Response, content: bytes, target: _Target
+    ) -> Exception:
         status = response.status_code
-        detail = _error_description(response)
+        detail = _error_description(content)
         if status in (401, 403):
             return ApiKeyRejectedError(
                 f"The sheepCRM API rejected the API key from {self._api_key().source} "
@@ -330,17 +494,38 @@ class SheepClient:
 # --- helpers ------------------------------------------------------------------------------
 
 
-def _error_description(response: requests.Response) -> str:
-    """The server's ``description`` (or ``error``) from the standard error body, shortened."""
+def _parse_json(content: bytes) -> Any:
+    """JSON from a body; ``ValueError`` for anything else (bad bytes, bad syntax, lone
+    surrogates are allowed through as Python's json does), ``RecursionError`` when nested
+    deeper than Python's json can read."""
+    return json.loads(content)  # bytes: UTF-8/16/32 detected as the JSON RFC says
+
+
+def _error_description(content: bytes) -> str:
+    """The server's ``description`` (or ``error``) from the standard error body, as one short
+    line of redacted, printable text (`redaction.server_text`)."""
     try:
-        body = response.json()
-    except ValueError:
+        body = _parse_json(content)
+    except (ValueError, RecursionError):
         return ""
     if not isinstance(body, dict):
         return ""
-    text = body.get("description") or body.get("error") or ""
-    text = " ".join(str(text).split())
-    return text if len(text) <= 200 else text[:197] + "..."
+    return server_text(body.get("description") or body.get("error") or "")
+
+
+def _seconds(value: float) -> str:
+    return f"{value:g} second{'' if value == 1 else 's'}"
+
+
+def _size(count: int) -> str:
+    return f"{count / 1024**2:,.0f} MB" if count >= 1024**2 else f"{count:,} bytes"
+
+
+def _only_repeats(records: list[Record], seen: set[str]) -> bool:
+    """True when every record with a uid was on an earlier page (and at least one has one)."""
+    keys = [_record_key(r) for r in records]
+    keyed = [k for k in keys if k is not None]
+    return bool(keyed) and all(k in seen for k in keyed)
 
 
 def _bookings(body: Any, host: str, page: int) -> list[Record]:

@@ -660,6 +660,8 @@ class _Plan:
     lean: bool = False  # summary packet with many fields left out
     description: str | None = None
     extra: dict[str, Any] = field(default_factory=dict)
+    # ticket type i is priced in currencies[i % len]: a few events sell in several currencies
+    currencies: tuple[str, ...] = ("GBP",)
 
 
 class _Builder:
@@ -920,6 +922,7 @@ class _Builder:
                 base_price=345.0,
                 featured=True,
                 description=_CONFERENCE_HTML,
+                currencies=("GBP", "EUR", "GBP", "USD", "GBP"),  # delegates from abroad
             ),
             p(
                 "study_tour",
@@ -931,6 +934,7 @@ class _Builder:
                 base_price=1295.0,
                 member_only=True,
                 fill=1.0,
+                currencies=("CHF", "EUR"),
             ),
             p("training", "Project management essentials (Foundation)", 0, days=2),
             p(
@@ -1054,6 +1058,7 @@ class _Builder:
                 capacity=45,
                 base_price=68.0,
                 extra={"record_state": "active"},
+                currencies=("GBP", "EUR", "GBP"),
             ),
             p(
                 "dinner",
@@ -1283,7 +1288,7 @@ class _Builder:
                 ticket_types[name] = {
                     "name": name,
                     "price": price,
-                    "currency": "GBP",
+                    "currency": plan.currencies[order % len(plan.currencies)],
                     "allocated": sold,
                     "member_only": name.startswith("Member"),
                     "sort_order": order + 1,

@@ -9,12 +9,22 @@ Endpoints (GET only; any other method gets 405 and the error body):
 * ``/events/v2/{bucket}/bookings/{state}``: a listing; ``state`` is one of ``all``, ``current``,
   ``draft``, ``future``, ``past``, ``running``, lower case only (anything else: 400).
 * ``/events/v2/{bucket}`` and ``/events/v2/{bucket}/bookings``: the ``current`` listing.
-* ``/events/v2/{bucket}/booking/{uid}``: one event, the full record, or 404.
+* ``/events/v2/{bucket}/booking/{uid}``: one event, the full record (richer than the listing's
+  summary, as the real API's is: planning notes, catering, dietary needs, invoicing), or 404.
+* Inside one event (`sheep_xl.demo.event_data`, consistent with the listing record):
+  ``.../booking/{uid}/attendance`` and ``/attendance/all`` (also ``.../bookings/{uid}/attendance``,
+  the documented alias), ``/orders``, ``/tickets/all`` and ``/available_tickets``.
 
 Listings take ``page`` (1-based, default 1) and ``page_size`` (default 250, no maximum); a value
 that is not an integer >= 1 gives 400. The body is ``{"bookings": [...]}`` and nothing else (no
 total, no next link, as the real API); a page past the end is ``{"bookings": []}``. Responses carry
-``x-rate-limit-limit``/``-remaining``/``-reset`` headers for realism, but nothing is limited.
+``x-rate-limit-limit``/``-remaining``/``-reset`` headers. By default nothing is limited (the
+headers count a 400-a-minute window); with ``rate_limits=RateLimits(...)`` the limits are
+enforced: a request over any window gets 429 (``type`` ``rate_limited``) with ``Retry-After``
+before any other check, and the headers describe the tightest window. Windows are fixed and
+aligned on the server's ``clock`` (injectable, so a simulated clock runs minutes of limits in
+milliseconds). ``fail_uids`` makes every endpoint of those events answer 500, to show that one
+failing event does not spoil the others.
 
 Errors always use the spec's ``error`` schema, ``{"error", "description", "type"}``:
 400 ``bad_request``, 401 ``authentication`` (missing or wrong ``Authorization: Bearer <key>``),
@@ -55,12 +65,14 @@ from __future__ import annotations
 import errno
 import hmac
 import json
+import math
 import socket
 import sys
 import threading
 import time
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import suppress
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -68,13 +80,16 @@ from types import TracebackType
 from typing import Any, NamedTuple, overload
 from urllib.parse import parse_qs, unquote, urlsplit
 
+from sheep_xl.demo import event_data
 from sheep_xl.demo.data import DEMO_BUCKET, demo_events
 from sheep_xl.exceptions import PortInUseError
 
 __all__ = [
     "DEMO_API_KEY",
+    "DOCUMENTED_LIMITS",
     "STATES",
     "DemoServer",
+    "RateLimits",
     "RequestLog",
     "RequestRecord",
     "select_events",
@@ -90,7 +105,23 @@ STATES: tuple[str, ...] = ("all", "current", "draft", "future", "past", "running
 DEFAULT_PAGE_SIZE = 250
 CURRENT_DAYS_BEFORE = 14
 CURRENT_DAYS_AFTER = 90
-RATE_LIMIT = 400  # per minute, as in sheepCRM's documentation; advertised, never enforced
+RATE_LIMIT = 400  # per minute, as in sheepCRM's documentation; advertised when not enforced
+
+
+@dataclass(frozen=True)
+class RateLimits:
+    """Requests allowed per fixed window; ``None`` leaves a window unlimited."""
+
+    per_minute: int | None = RATE_LIMIT
+    per_hour: int | None = 1000
+
+    def windows(self) -> list[tuple[int, int]]:
+        """(window seconds, limit) of each limited window."""
+        return [(size, n) for size, n in ((60, self.per_minute), (3600, self.per_hour)) if n]
+
+
+#: sheepCRM's documented limits: 400 requests a minute and 1,000 an hour.
+DOCUMENTED_LIMITS = RateLimits(400, 1000)
 
 
 # --------------------------------------------------------------------------------------------
@@ -281,6 +312,17 @@ def _unauthorized(description: str) -> _HTTPError:
     return _HTTPError(HTTPStatus.UNAUTHORIZED, "Unauthorized", description, "authentication")
 
 
+class _RateLimited(_HTTPError):
+    def __init__(self, headers: dict[str, str]) -> None:
+        super().__init__(
+            HTTPStatus.TOO_MANY_REQUESTS,
+            "Too many requests",
+            f"Rate limit exceeded; retry after {headers['Retry-After']} seconds",
+            "rate_limited",
+        )
+        self.headers = headers
+
+
 class _HTTPServer(ThreadingHTTPServer):
     daemon_threads = True
     # A quick restart may reuse a port in TIME_WAIT; on Windows SO_REUSEADDR would instead let
@@ -406,7 +448,9 @@ class _Handler(BaseHTTPRequestHandler):
             RequestRecord(self.command, parts.path, query, "Authorization" in self.headers)
         )
         self._drain_body()
+        self._rate_headers: dict[str, str] = {}
         try:
+            self._rate_headers = demo.admit()
             if self.command != "GET":
                 raise _HTTPError(
                     HTTPStatus.METHOD_NOT_ALLOWED,
@@ -418,6 +462,9 @@ class _Handler(BaseHTTPRequestHandler):
             body = demo.route(parts.path, query)
             payload = json.dumps(body, ensure_ascii=False).encode("utf-8")
             self._send(HTTPStatus.OK, payload)
+        except _RateLimited as exc:
+            self._rate_headers = exc.headers
+            self._send(exc.status, json.dumps(exc.body).encode("utf-8"))
         except _HTTPError as exc:
             self._send(exc.status, json.dumps(exc.body).encode("utf-8"))
         except Exception as exc:  # a bucket record that cannot be served, e.g. not JSON-able
@@ -440,12 +487,11 @@ class _Handler(BaseHTTPRequestHandler):
             self.rfile.read(length)
 
     def _send(self, status: HTTPStatus, payload: bytes) -> None:
-        demo = self.server.demo
         self.send_response(status)
         self.send_header("Content-Type", "application/json; charset=utf-8")
         self.send_header("Content-Length", str(len(payload)))
         self.send_header("Cache-Control", "no-store")
-        for name, value in demo.rate_limit_headers().items():
+        for name, value in self._rate_headers.items():
             self.send_header(name, value)
         if status == HTTPStatus.METHOD_NOT_ALLOWED:
             self.send_header("Allow", "GET")
@@ -475,6 +521,9 @@ class DemoServer:
         today: date | None = None,
         buckets: Mapping[str, list[dict[str, Any]]] | None = None,
         verbose: bool = False,
+        rate_limits: RateLimits | None = None,
+        clock: Callable[[], float] = time.time,
+        fail_uids: Iterable[str] = (),
     ) -> None:
         if isinstance(today, datetime):
             today = today.date()
@@ -488,9 +537,14 @@ class DemoServer:
         self._requested_port = port
         self._httpd: _HTTPServer | None = None
         self._thread: threading.Thread | None = None
-        self._minute = 0
-        self._minute_count = 0
+        self.rate_limits = rate_limits  # None: counted and advertised, never enforced
+        self.clock = clock
+        self.fail_uids: set[str] = set(fail_uids)  # every endpoint of these events answers 500
+        self.throttled = 0  # 429 answers sent
+        self._windows: dict[int, tuple[int, int]] = {}  # window seconds -> (index, count)
         self._rate_lock = threading.Lock()
+        self._ledgers: dict[tuple[str, str], event_data.Ledger] = {}
+        self._ledger_lock = threading.Lock()
 
     # -- lifecycle --------------------------------------------------------------------------
 
@@ -579,6 +633,10 @@ class DemoServer:
             return self._listing(bucket, rest[1], query)
         if len(rest) == 2 and rest[0] == "booking":
             return self._single(bucket, rest[1])
+        inside = _INSIDE.get(tuple(rest[2:])) if len(rest) >= 3 else None
+        # ".../bookings/{uid}/attendance" is the spec's documented alias of the attendance
+        if inside is not None and (rest[0] == "booking" or rest[2:] == ["attendance"]):
+            return self._inside(bucket, rest[1], inside)
         raise _not_found(f"No such endpoint: {path}")
 
     def _records(self, bucket: str) -> list[dict[str, Any]]:
@@ -597,30 +655,108 @@ class DemoServer:
         first = (page - 1) * page_size
         return {"bookings": list(selected[first : first + page_size])}
 
-    def _single(self, bucket: str, uid: str) -> dict[str, Any]:
+    def _record(self, bucket: str, uid: str) -> Mapping[str, Any]:
         for record in self._records(bucket):
             if isinstance(record, Mapping) and str(record.get("uid")) == uid:
-                return dict(record)
+                if uid in self.fail_uids:
+                    raise _HTTPError(
+                        HTTPStatus.INTERNAL_SERVER_ERROR,
+                        "Internal server error",
+                        f"The demo server was told to fail event {uid!r}",
+                        "server_error",
+                    )
+                return record
         raise _not_found(f"No event with uid {uid!r} in bucket {bucket!r}")
 
-    def rate_limit_headers(self) -> dict[str, str]:
-        """Plausible rate-limit headers: a per-minute window that is counted, never enforced.
+    def ledger(self, bucket: str, uid: str) -> event_data.Ledger:
+        """The tickets and orders behind one event's answers (built once, then kept)."""
+        record = self._record(bucket, uid)
+        with self._ledger_lock:
+            ledger = self._ledgers.get((bucket, uid))
+            if ledger is None or ledger.record != record:
+                ledger = event_data.build_ledger(record, self.today)
+                self._ledgers[(bucket, uid)] = ledger
+            return ledger
 
-        ``x-rate-limit-reset`` is the number of seconds until the window resets (sheepCRM does
-        not document its unit; clients should not rely on it).
-        """
-        now = time.time()
-        minute = int(now // 60)
+    def _single(self, bucket: str, uid: str) -> dict[str, Any]:
+        if not _has_details(self._record(bucket, uid)):
+            return dict(self._record(bucket, uid))  # a record without dates or a uri: as stored
+        ledger = self.ledger(bucket, uid)
+        return event_data.full_event(ledger, event_data.attendance(ledger, {}))
+
+    def _inside(self, bucket: str, uid: str, part: str) -> dict[str, Any]:
+        ledger = self.ledger(bucket, uid)
+        if part == "available_tickets":
+            return event_data.available_tickets(ledger)
+        booking = self._single(bucket, uid)
+        if part == "attendance":
+            return event_data.attendance(ledger, booking)
+        if part == "orders":
+            return event_data.orders(ledger, booking)
+        return event_data.tickets(ledger, booking)
+
+    def admit(self) -> dict[str, str]:
+        """Count one request; its rate-limit headers, or `_RateLimited` when it is over a limit.
+
+        ``x-rate-limit-reset`` is the number of seconds (rounded up) until the window resets
+        (sheepCRM does not document its unit; clients should not rely on it)."""
+        now = self.clock()
+        limits = self.rate_limits
+        windows = limits.windows() if limits is not None else [(60, RATE_LIMIT)]
         with self._rate_lock:
-            if minute != self._minute:
-                self._minute, self._minute_count = minute, 0
-            self._minute_count += 1
-            remaining = max(RATE_LIMIT - self._minute_count, 0)
-        return {
-            "x-rate-limit-limit": str(RATE_LIMIT),
-            "x-rate-limit-remaining": str(remaining),
-            "x-rate-limit-reset": str(max(int((minute + 1) * 60 - now), 1)),
-        }
+            state = []
+            for size, limit in windows:
+                index = int(now // size)
+                seen_index, count = self._windows.get(size, (index, 0))
+                if seen_index != index:
+                    count = 0
+                state.append((size, limit, index, count))
+            full = [(size, index) for size, limit, index, count in state if count >= limit]
+            if limits is not None and full:
+                self.throttled += 1
+                wait = max(_until(now, size, index) for size, index in full)
+                tight = min(state, key=lambda w: (w[1] - w[3], -w[0]))
+                headers = _limit_headers(tight[1], 0, wait)
+                headers["Retry-After"] = str(wait)
+                raise _RateLimited(headers)
+            for size, _limit, index, count in state:
+                self._windows[size] = (index, count + 1)
+            size, limit, index, count = min(state, key=lambda w: (w[1] - w[3] - 1, -w[0]))
+        return _limit_headers(limit, max(limit - count - 1, 0), _until(now, size, index))
+
+    def rate_limit_headers(self) -> dict[str, str]:
+        """Count one request and return its headers (kept for callers of the old name)."""
+        try:
+            return self.admit()
+        except _RateLimited as exc:
+            return exc.headers
+
+
+_INSIDE: dict[tuple[str, ...], str] = {
+    ("attendance",): "attendance",
+    ("attendance", "all"): "attendance",
+    ("orders",): "orders",
+    ("tickets", "all"): "tickets",
+    ("available_tickets",): "available_tickets",
+}
+
+
+def _has_details(record: Mapping[str, Any]) -> bool:
+    """Whether a stored record can be given its full details (it needs a uid and dates)."""
+    return isinstance(record.get("uid"), str) and _event_days(record) is not None
+
+
+def _until(now: float, size: int, index: int) -> int:
+    """Whole seconds (at least 1) until window ``index`` of ``size`` seconds ends."""
+    return max(math.ceil((index + 1) * size - now), 1)
+
+
+def _limit_headers(limit: int, remaining: int, reset: int) -> dict[str, str]:
+    return {
+        "x-rate-limit-limit": str(limit),
+        "x-rate-limit-remaining": str(remaining),
+        "x-rate-limit-reset": str(reset),
+    }
 
 
 def _positive_int(query: Mapping[str, str], name: str, default: int) -> int:

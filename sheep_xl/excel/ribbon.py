@@ -1,17 +1,27 @@
 """Entry points of the SheepCRM ribbon, run by the add-in's VBA through xlwings' ``RunPython``.
 
-Each button runs one function here in a fresh Python process; ``xw.Book.caller()`` is the
-workbook the user is in. The functions are thin: they call the library and tell the user what
-happened in one sentence (an alert for problems, the status bar for progress and success). The
-API key only ever travels between the sign-in dialog shown by Python and the OS credential store.
+Each button runs one function here in a fresh Python process. The add-in never puts a name or
+a path on the command line: it writes a request file (the action, the workbook's full name and
+name, the arguments: `read_request`) and runs the constant command
+``import sheep_xl.excel.ribbon as sheep_ribbon; sheep_ribbon.run_request('<hex id>')``;
+`run_request` finds the workbook in the calling Excel and runs the action (`ACTIONS`). The
+functions are thin: they call the library and tell the user what happened in one sentence (an
+alert for problems, the status bar for progress and success). The API key only ever travels
+between the sign-in dialog shown by Python and the OS credential store.
 """
 
 from __future__ import annotations
 
 import functools
 import logging
+import os
 import re
+import sys
+import tempfile
+import time
 from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, TypeVar
 
 import xlwings as xw
@@ -26,9 +36,9 @@ from sheep_xl.epoch import bump_function_epoch
 from sheep_xl.exceptions import SheepError, WorkbookError
 from sheep_xl.frames.catalogue import field_for
 from sheep_xl.frames.columns import resolve_columns
+from sheep_xl.operations.in_excel import insert_query, refresh_book
+from sheep_xl.operations.sources import Connections
 from sheep_xl.tables.queries import new_query
-from sheep_xl.workbook.live import insert_query, refresh_book
-from sheep_xl.workbook.sources import Connections
 from sheep_xl.writers.live import (
     StatusBar,
     find_sheet,
@@ -115,9 +125,10 @@ def _report(book: xw.Book, outcomes: list[Any]) -> None:
 
 
 @user_action
-def refresh_on_open(book: xw.Book, full_name: str) -> None:
-    """Called by the add-in just after a marked workbook opened."""
-    target = _open_book(book, full_name)
+def refresh_on_open(book: xw.Book, full_name: str = "") -> None:
+    """Called by the add-in just after a marked workbook opened (``book``, or the open workbook
+    called ``full_name``)."""
+    target = _open_book(book, full_name) if full_name else book
     if not marker_is_on(target):
         return
     with Connections() as sources:
@@ -206,6 +217,58 @@ def insert_formula(
     cell.formula2 = formula_text(bucket, state, columns)
 
 
+@user_action
+def insert_dialog(
+    book: xw.Book, kind: str = "table", sheet_name: str = "", address: str = ""
+) -> None:
+    """The Events table and Live formula buttons: ask with the Insert events dialog, then insert
+    a table on a new sheet or a formula at the active cell (``sheet_name``/``address``, empty
+    when the active sheet cannot take one)."""
+    from sheep_xl.config import load_settings
+    from sheep_xl.excel import insert_dialog as dialog
+
+    target = dialog.Target("formula" if kind == "formula" else "table", sheet_name, address)
+    choice = dialog.ask(target, load_settings().default_bucket, prompt=excel_prompt(book))
+    if choice is None:
+        return
+    # the decorated functions take the workbook as book= (see user_action)
+    if choice.where == "cell":
+        formula: Any = insert_formula
+        formula(choice.bucket, choice.state, choice.columns, sheet_name, address, book=book)
+    else:
+        table: Any = insert_table
+        table(choice.bucket, choice.state, choice.columns, book=book)
+
+
+def excel_prompt(book: xw.Book) -> Callable[[str, str], str | None]:
+    """One question at a time where tkinter is missing: Excel's InputBox on Windows, a system
+    dialog (osascript, text passed as arguments, never in the script) on a Mac."""
+
+    def windows(question: str, default: str) -> str | None:
+        answer = book.app.api.InputBox(question, TITLE, default, Type=2)
+        return None if answer is False else str(answer)
+
+    def mac(question: str, default: str) -> str | None:
+        import subprocess
+
+        script = (
+            "on run argv\n"
+            "display dialog (item 1 of argv) default answer (item 2 of argv) "
+            'with title "SheepCRM"\n'
+            "return text returned of result\n"
+            "end run"
+        )
+        done = subprocess.run(
+            ["osascript", "-e", script, question, default],
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        return done.stdout.rstrip("\n") if done.returncode == 0 else None
+
+    return mac if sys.platform == "darwin" else windows
+
+
 # --- account ---------------------------------------------------------------------------------
 
 
@@ -278,3 +341,174 @@ def diagnostics(book: xw.Book) -> None:
 
     report = format_report(diagnose(load_settings().default_bucket or None))
     _tell(book, report[:1000])
+
+
+# --- requests from the add-in ------------------------------------------------------------------
+
+REQUEST_HEADER = "sheepcrm-request 1"
+ENV_REQUEST_DIR = "SHEEP_XL_REQUEST_DIR"  # tests: where request files are looked for first
+MAC_EXCEL_SANDBOX = Path("~/Library/Containers/com.microsoft.Excel/Data")
+STALE_REQUEST_SECONDS = 3600  # request files nobody read (Python never started) are removed
+_REQUEST_ID = re.compile(r"[0-9A-F]{1,64}")
+
+
+@dataclass(frozen=True)
+class Request:
+    """What the add-in asked for (SheepRun.bas, ``WriteRequest``)."""
+
+    action: str
+    workbook: str  # full name of the workbook to act on, "" for none (sign in with none open)
+    workbook_name: str
+    args: tuple[str, ...] = ()
+
+
+def encode_value(text: str) -> str:
+    """One value line as VBA's ``HexText`` writes it: ``x`` and 4 hex digits per UTF-16 unit."""
+    return "x" + text.encode("utf-16-be", "surrogatepass").hex().upper()
+
+
+def decode_value(line: str) -> str:
+    line = line.strip()
+    if not line.startswith("x") or len(line) % 4 != 1:
+        raise ValueError("a request value line is 'x' and groups of four hex digits")
+    return bytes.fromhex(line[1:]).decode("utf-16-be", "replace")
+
+
+def request_text(request: Request) -> str:
+    """The request file's text, exactly as the add-in writes it (for tests and tools)."""
+    values = (request.action, request.workbook, request.workbook_name, *request.args)
+    return "\r\n".join([REQUEST_HEADER, *map(encode_value, values)]) + "\r\n"
+
+
+def parse_request(text: str) -> Request:
+    lines = text.splitlines()
+    if not lines or lines[0].strip() != REQUEST_HEADER:
+        raise ValueError("not a SheepCRM request file")
+    values = [decode_value(line) for line in lines[1:] if line.strip()]
+    if len(values) < 3:
+        raise ValueError("a request names an action and a workbook")
+    return Request(values[0], values[1], values[2], tuple(values[3:]))
+
+
+def request_folders() -> list[Path]:
+    """Where the add-in writes request files: ``%TEMP%`` on Windows, Excel's sandbox folder on a
+    Mac (VBA's ``Environ("HOME")`` there)."""
+    folders = []
+    if os.environ.get(ENV_REQUEST_DIR):
+        folders.append(Path(os.environ[ENV_REQUEST_DIR]))
+    if sys.platform == "darwin":
+        folders.append(MAC_EXCEL_SANDBOX.expanduser())
+    if os.environ.get("TEMP"):
+        folders.append(Path(os.environ["TEMP"]))
+    folders.append(Path(tempfile.gettempdir()))
+    return folders
+
+
+def request_file_name(request_id: str) -> str:
+    return f"sheepcrm-request-{request_id}.txt"
+
+
+def read_request(request_id: str) -> Request:
+    """Read the add-in's request file ``request_id`` and delete it (and stale ones)."""
+    if not _REQUEST_ID.fullmatch(request_id):
+        raise WorkbookError("The add-in sent a malformed request: run 'sheep-xl addin install'.")
+    for folder in request_folders():
+        path = folder / request_file_name(request_id)
+        try:
+            data = path.read_bytes()
+        except OSError:
+            continue
+        try:
+            return parse_request(data.decode("ascii"))
+        except (UnicodeDecodeError, ValueError) as exc:
+            raise WorkbookError(
+                f"The add-in's request could not be read ({exc}): run 'sheep-xl addin install'."
+            ) from None
+        finally:
+            _remove_request_files(path)
+    raise WorkbookError(
+        "The add-in's request was not found: run 'sheep-xl addin install' again, then retry."
+    )
+
+
+def _remove_request_files(path: Path) -> None:
+    try:
+        path.unlink(missing_ok=True)
+        cutoff = time.time() - STALE_REQUEST_SECONDS
+        for old in path.parent.glob(request_file_name("*")):
+            if old.stat().st_mtime < cutoff:
+                old.unlink(missing_ok=True)
+    except OSError as exc:
+        log.warning("could not remove request file %s: %s", path, exc)
+
+
+ACTIONS: dict[str, Callable[..., Any]] = {
+    "refresh_all": refresh_all,
+    "refresh_sheet": refresh_sheet,
+    "refresh_on_open": refresh_on_open,
+    "toggle_refresh_on_open": toggle_refresh_on_open,
+    "insert_dialog": insert_dialog,
+    "insert_table": insert_table,
+    "insert_formula": insert_formula,
+    "sign_in": sign_in,
+    "sign_out": sign_out,
+    "diagnostics": diagnostics,
+}
+NEEDS_WORKBOOK = frozenset(ACTIONS) - {"sign_in", "sign_out", "diagnostics"}
+
+
+def _caller_app() -> xw.App | None:
+    """The Excel that ran the add-in: ``Book.caller()`` (the add-in names its own book for
+    xlwings, ``--wb``), else the active Excel (a Mac runs one)."""
+    try:
+        return xw.Book.caller().app
+    except Exception:
+        log.debug("Book.caller() failed; using the active Excel", exc_info=True)
+    try:
+        return xw.apps.active
+    except Exception:
+        return None
+
+
+@dataclass(frozen=True)
+class _NoBook:
+    """Stands in for a workbook when none is open (sign in): alerts and the status bar only
+    need the app."""
+
+    app: xw.App
+    name: str = ""
+
+
+def _find_book(app: xw.App, full_name: str, name: str) -> xw.Book | None:
+    books = list(app.books)
+    for book in books:
+        if full_name and book.fullname == full_name:
+            return book
+    for book in books:
+        if name and book.name == name:
+            return book
+    return None
+
+
+def run_request(request_id: str) -> None:
+    """What the add-in runs: read its request file, then run the action for its workbook."""
+    app = _caller_app()
+    if app is None:
+        raise WorkbookError("SheepCRM could not find the Excel that asked for this.")
+    caller: Any = _NoBook(app)
+    try:
+        request = read_request(request_id)
+        action = ACTIONS.get(request.action)
+        if action is None:
+            raise WorkbookError(f"The add-in asked for an unknown action '{request.action}'.")
+        book = _find_book(app, request.workbook, request.workbook_name)
+        if book is None and request.action in NEEDS_WORKBOOK:
+            raise WorkbookError(
+                f"The workbook '{request.workbook_name}' is no longer open in Excel."
+                if request.workbook_name
+                else "Open a workbook first: SheepCRM works on the active workbook."
+            )
+    except SheepError as exc:
+        _tell(caller, str(exc), problem=True)
+        return
+    action(*request.args, book=book or caller)

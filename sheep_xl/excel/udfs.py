@@ -9,7 +9,9 @@
 Results come from a cache shared by all cells (default five minutes, setting
 ``cache_ttl_seconds``; option ``ttl=``), so a workbook full of formulas makes one request per
 distinct query. Errors come back as one cell holding one sentence starting with ``SheepCRM:``.
-Dates and date-times are Excel dates; times are fractions of a day. A function cannot format
+Dates and date-times are Excel dates; times are fractions of a day. Excel's limits are the
+tables layer's, as in every writer: a date before 1900-01-01 or a number beyond Excel's range
+is an empty cell, and a result that could not spill on a sheet is an error. A function cannot format
 cells, so format the spill area (the ribbon's *Insert live formula* does it for you).
 """
 
@@ -34,7 +36,7 @@ from sheep_xl.exceptions import InputError, NotFoundError
 from sheep_xl.frames.catalogue import CATALOGUE, DEFAULT_COLUMNS
 from sheep_xl.frames.columns import resolve_columns, split_columns
 from sheep_xl.frames.convert import events_frame
-from sheep_xl.tables.plan import plan_table
+from sheep_xl.tables.plan import check_excel_limits, plan_table
 from sheep_xl.writers.live import com_value
 
 _records = TtlCache()  # listings per (address, key, bucket, state); TTL from the settings
@@ -199,6 +201,8 @@ def SHEEP_EVENTS(bucket: Any, state: Any, columns: Any = None, options: Any = No
         if opts["limit"] is not None:
             rows = rows[: opts["limit"]]
         plan = plan_table(events_frame(rows, chosen))
+        # a spill cannot pass the sheet's last row or column even from A1: say so, in the cell
+        check_excel_limits(plan, 1 if opts["header"] else 0, 1)
         body = [[com_value(v) for v in row] for row in plan.rows]
         table = ([plan.titles] if opts["header"] else []) + body
         return table or [[None] * max(plan.n_cols, 1)]

@@ -24,7 +24,7 @@ links, so they are catalogued as ``url`` to become hyperlinks.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Literal
 
 Kind = Literal[
@@ -280,3 +280,56 @@ DEFAULT_COLUMNS: tuple[str, ...] = (
 def field_for(name: str) -> Field:
     """The catalogue entry, or a text field titled with the raw name for unknown fields."""
     return BY_NAME.get(name) or DERIVED.get(name) or Field(name, "text", name)
+
+
+@dataclass(frozen=True, eq=False)
+class Catalogue:
+    """The fields of one kind of record (events, attendees, orders...), so column selection,
+    typing and messages work the same way for every kind without knowing which one it is.
+
+    ``derived`` fields are computed by sheep-xl: asked for by name, never part of ``all``."""
+
+    noun: str  # "event", "attendee": for messages ("Unknown column ... use attendee fields")
+    fields: tuple[Field, ...]
+    defaults: tuple[str, ...]
+    derived: tuple[Field, ...] = ()
+    examples: tuple[str, ...] = ("title", "start_date", "Event type")  # shown in messages
+    _by_name: dict[str, Field] = field(init=False, repr=False, default_factory=dict)
+    _lookup: dict[str, str] = field(init=False, repr=False, default_factory=dict)
+    _known: frozenset[str] = field(init=False, repr=False, default=frozenset())
+
+    def __post_init__(self) -> None:
+        by_name = {f.name: f for f in (*self.fields, *self.derived)}
+        missing = [name for name in self.defaults if name not in by_name]
+        if missing:
+            raise ValueError(f"default columns not in the {self.noun} catalogue: {missing}")
+        # every spelling a user may type: API name and title, case-insensitive
+        lookup: dict[str, str] = {}
+        for fld in (*self.fields, *self.derived):
+            lookup[fld.name.lower()] = fld.name
+            lookup[fld.title.lower()] = fld.name
+        object.__setattr__(self, "_by_name", by_name)
+        object.__setattr__(self, "_lookup", lookup)
+        object.__setattr__(self, "_known", frozenset(f.name for f in self.fields))
+
+    @property
+    def by_name(self) -> dict[str, Field]:
+        return self._by_name
+
+    @property
+    def lookup(self) -> dict[str, str]:
+        """Lower-case name or title -> field name."""
+        return self._lookup
+
+    @property
+    def known(self) -> frozenset[str]:
+        """The documented field names (what ``all`` lists before any extra fields)."""
+        return self._known
+
+    def field_for(self, name: str) -> Field:
+        """The entry, or a text field titled with the raw name for fields it does not know."""
+        return self.by_name.get(name) or Field(name, "text", name)
+
+
+#: The events listing's catalogue (``EventSingle``), as used by ``events`` and the reports.
+EVENTS = Catalogue("event", CATALOGUE, DEFAULT_COLUMNS, tuple(DERIVED.values()))

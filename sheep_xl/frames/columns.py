@@ -7,16 +7,14 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from sheep_xl.exceptions import UnknownColumnsError
-from sheep_xl.frames.catalogue import CATALOGUE, DEFAULT_COLUMNS, DERIVED, field_for
+from sheep_xl.frames.catalogue import EVENTS, Catalogue
 
 ALL = "all"
 DEFAULT = "default"
 
-# Every spelling a user may type for a field: its API name and its title, case-insensitive.
-_LOOKUP: dict[str, str] = {}
-for _field in (*CATALOGUE, *DERIVED.values()):
-    _LOOKUP[_field.name.lower()] = _field.name
-    _LOOKUP[_field.title.lower()] = _field.name
+# Every spelling a user may type for an event field: its API name and its title, any case
+# (each catalogue keeps its own: `Catalogue.lookup`).
+_LOOKUP: dict[str, str] = EVENTS.lookup
 
 
 @dataclass(frozen=True)
@@ -37,12 +35,13 @@ def split_columns(text: str) -> list[str]:
     return [part.strip() for part in text.replace(";", ",").split(",") if part.strip()]
 
 
-def resolve_columns(columns: ColumnsArg = None) -> ColumnSelection:
-    """Turn what a user typed into catalogue field names; unknown names are a clear error."""
+def resolve_columns(columns: ColumnsArg = None, catalogue: Catalogue = EVENTS) -> ColumnSelection:
+    """Turn what a user typed into field names of ``catalogue`` (events unless another kind of
+    record is meant); unknown names are a clear error that suggests the closest match."""
     if isinstance(columns, ColumnSelection):
         return columns
     if columns is None:
-        return ColumnSelection(DEFAULT_COLUMNS)
+        return ColumnSelection(catalogue.defaults)
     names = (
         split_columns(columns)
         if isinstance(columns, str)
@@ -50,37 +49,40 @@ def resolve_columns(columns: ColumnsArg = None) -> ColumnSelection:
     )
     lowered = [n.lower() for n in names]
     if not names or lowered == [DEFAULT]:
-        return ColumnSelection(DEFAULT_COLUMNS)
+        return ColumnSelection(catalogue.defaults)
     if lowered == [ALL]:
-        return ColumnSelection(tuple(f.name for f in CATALOGUE), include_unknown=True)
+        return ColumnSelection(tuple(f.name for f in catalogue.fields), include_unknown=True)
 
+    lookup = catalogue.lookup
     resolved: list[str] = []
     unknown: list[str] = []
     for name in names:
-        field = _LOOKUP.get(name.lower()) or _LOOKUP.get(name.lower().replace(" ", "_"))
+        field = lookup.get(name.lower()) or lookup.get(name.lower().replace(" ", "_"))
         if field is None:
             unknown.append(name)
         elif field not in resolved:
             resolved.append(field)
     if unknown:
-        raise UnknownColumnsError(_unknown_message(unknown), unknown)
+        raise UnknownColumnsError(_unknown_message(unknown, catalogue), unknown)
     return ColumnSelection(tuple(resolved))
 
 
-def _unknown_message(unknown: list[str]) -> str:
+def _unknown_message(unknown: list[str], catalogue: Catalogue = EVENTS) -> str:
     parts = []
     for name in unknown:
-        close = difflib.get_close_matches(name.lower(), _LOOKUP, n=1, cutoff=0.6)
-        hint = f" (did you mean '{_display(close[0])}'?)" if close else ""
+        close = difflib.get_close_matches(name.lower(), catalogue.lookup, n=1, cutoff=0.6)
+        hint = f" (did you mean '{_display(close[0], catalogue)}'?)" if close else ""
         parts.append(f"'{name}'{hint}")
     noun = "column" if len(unknown) == 1 else "columns"
+    *first, last = (f"'{e}'" for e in catalogue.examples)
+    examples = f"{', '.join(first)} or {last}" if first else last
     return (
-        f"Unknown {noun} {', '.join(parts)}: use event field names or titles such as "
-        "'title', 'start_date' or 'Event type', or 'all' for every field."
+        f"Unknown {noun} {', '.join(parts)}: use {catalogue.noun} field names or titles such as "
+        f"{examples}, or 'all' for every field."
     )
 
 
-def _display(key: str) -> str:
+def _display(key: str, catalogue: Catalogue = EVENTS) -> str:
     """Show a suggestion as the user would type it: the field name, or the title."""
-    name = _LOOKUP[key]
-    return name if key == name else field_for(name).title
+    name = catalogue.lookup[key]
+    return name if key == name else catalogue.field_for(name).title

@@ -5,7 +5,13 @@ cannot be read (a date like ``2023-13-45``, a time like ``9:5``, text in a numbe
 empty cell and is counted in the frame's warnings, as are text cells cut at Excel's limit.
 
 The frame carries what later layers need in ``frame.attrs["sheep_xl"]``: the API field name and
-kind of every column, and the warnings. ``column_specs`` reads it back.
+kind of every column, and the warnings. ``column_specs`` reads it back. It is a `FrameMeta`,
+which copies in constant time: pandas deep-copies ``attrs`` into every column it hands out, and
+per-column lists there made a table of n fields cost n² (8,000 fields: minutes).
+
+Field names come from the server, so they are not trusted as column titles either (see
+`safe_field_name`): characters a workbook or a CSV cannot hold are removed, a name with nothing
+left is dropped with a warning, and every title is unique.
 """
 
 from __future__ import annotations
@@ -17,7 +23,7 @@ import logging
 import math
 import re
 from collections import Counter
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -47,6 +53,8 @@ class ConversionReport:
     truncated: Counter[str] = field(default_factory=Counter)  # field -> cells cut at 32,767
     cleaned: Counter[str] = field(default_factory=Counter)  # field -> cells with chars removed
     timezones: Counter[str] = field(default_factory=Counter)  # field -> offsets ignored
+    renamed: list[str] = field(default_factory=list)  # field names that had to be cleaned
+    dropped: list[str] = field(default_factory=list)  # field names with nothing usable left
 
     def bad(self, name: str, value: Any) -> None:
         self.malformed[name] += 1
@@ -79,7 +87,52 @@ class ConversionReport:
                 f"{sum(self.timezones.values())} date-time(s) carried a UTC offset, which was "
                 f"ignored so the wall-clock time is shown unchanged: {detail}."
             )
+        if self.renamed:
+            detail = ", ".join(ascii(n)[:40] for n in self.renamed[:3])
+            more = f" and {len(self.renamed) - 3} more" if len(self.renamed) > 3 else ""
+            out.append(
+                f"{len(self.renamed)} field name(s) from the server held characters a column "
+                f"title cannot, which were removed: {detail}{more}."
+            )
+        if self.dropped:
+            detail = ", ".join(ascii(n)[:40] for n in self.dropped[:3])
+            more = f" and {len(self.dropped) - 3} more" if len(self.dropped) > 3 else ""
+            out.append(
+                f"{len(self.dropped)} field(s) from the server had names with no usable "
+                f"characters and were left out: {detail}{more}."
+            )
         return out
+
+
+class FrameMeta(Mapping[str, Any]):
+    """The frame's metadata: read-only, and copied by reference.
+
+    pandas deep-copies ``frame.attrs`` into every Series it returns (``frame[title]``), so
+    metadata with one entry per column would make reading every column quadratic in the number
+    of columns. Immutable tuples shared between copies keep that constant."""
+
+    __slots__ = ("_items",)
+
+    def __init__(self, **items: Any) -> None:
+        self._items = {k: tuple(v) if isinstance(v, list) else v for k, v in items.items()}
+
+    def __getitem__(self, key: str) -> Any:
+        return self._items[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._items)
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+    def __copy__(self) -> FrameMeta:
+        return self
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> FrameMeta:
+        return self
+
+    def __repr__(self) -> str:
+        return f"FrameMeta({self._items!r})"
 
 
 @dataclass(frozen=True)
@@ -94,22 +147,22 @@ def events_frame(records: Iterable[Mapping[str, Any]], columns: ColumnsArg = Non
     """A typed DataFrame of ``records`` with the chosen columns (default set, ``all`` or names)."""
     selection = resolve_columns(columns)
     rows = list(records)
-    fields = _fields_for(selection, rows)
     report = ConversionReport()
+    chosen = _fields_for(selection, rows, report)
     data: dict[str, Any] = {}
-    for fld in fields:
+    for fld, key in chosen:
         derive = DERIVERS.get(fld.name)
-        values = [derive(r) if derive else r.get(fld.name) for r in rows]
+        values = [derive(r) if derive else r.get(key) for r in rows]
         data[fld.title] = _convert(fld, values, report)
     frame = pd.DataFrame(data, index=pd.RangeIndex(len(rows)))
     warnings = report.sentences()
     for sentence in warnings:
         log.warning("%s", sentence)
-    frame.attrs[ATTRS_KEY] = {
-        "fields": [f.name for f in fields],
-        "kinds": [f.kind for f in fields],
-        "warnings": warnings,
-    }
+    frame.attrs[ATTRS_KEY] = FrameMeta(
+        fields=[f.name for f, _ in chosen],
+        kinds=[f.kind for f, _ in chosen],
+        warnings=warnings,
+    )
     return frame
 
 
@@ -167,9 +220,13 @@ def column_specs(frame: pd.DataFrame) -> list[ColumnSpec]:
     """Each column's field and kind: from the frame's attrs, else by title or dtype."""
     meta = frame.attrs.get(ATTRS_KEY, {})
     names, kinds = meta.get("fields"), meta.get("kinds")
+    # frames of other kinds of record (attendees, orders...) carry their own catalogue's fields
+    given = meta.get("field_objects")
     specs = []
     for i, title in enumerate(frame.columns):
-        if names and kinds and len(names) == len(frame.columns):
+        if given and len(given) == len(frame.columns):
+            fld = given[i]
+        elif names and kinds and len(names) == len(frame.columns):
             base = BY_NAME.get(names[i]) or DERIVED.get(names[i])
             fld = base if base and base.kind == kinds[i] else Field(names[i], kinds[i], str(title))
         else:
@@ -183,8 +240,27 @@ def column_specs(frame: pd.DataFrame) -> list[ColumnSpec]:
 # --- selection --------------------------------------------------------------------------------
 
 
-def _fields_for(selection: ColumnSelection, rows: Sequence[Mapping[str, Any]]) -> list[Field]:
-    fields = [field_for(name) for name in selection.fields]
+MAX_TITLE = 255  # Excel's limit for a table column's name
+
+
+def safe_field_name(name: object) -> str:
+    """A field name from the server as a column title: characters XML cannot carry (control
+    characters, lone surrogates) removed, tabs and line breaks made spaces, cut at 255
+    characters. ``""`` when nothing usable is left (the field is then left out)."""
+    text, _removed, _cut = clean_text(str(name))
+    text = " ".join(text.split())
+    return text[:MAX_TITLE].strip()
+
+
+def _fields_for(
+    selection: ColumnSelection, rows: Sequence[Mapping[str, Any]], report: ConversionReport
+) -> list[tuple[Field, str]]:
+    """Each column's field and the record key its values come from.
+
+    With ``all``, fields the catalogue lacks follow, in the order first seen. Their names are
+    made safe (`safe_field_name`) and unique among the titles, once per name and in one pass
+    over the records, so the work grows in step with the number of fields."""
+    chosen = [(field_for(name), name) for name in selection.fields]
     if selection.include_unknown:
         known = set(BY_NAME)
         extra: dict[str, None] = {}
@@ -192,12 +268,28 @@ def _fields_for(selection: ColumnSelection, rows: Sequence[Mapping[str, Any]]) -
             for name in row:
                 if name not in known and name not in extra:
                     extra[name] = None
-        titles = {f.title for f in fields}
+        titles = {f.title for f, _ in chosen}
         for name in extra:
+            safe = safe_field_name(name)
+            if not safe:
+                report.dropped.append(name)
+                continue
+            if safe != name:
+                report.renamed.append(name)
+            title = _unique(safe, titles)
             kind = _infer_kind([r.get(name) for r in rows])
-            title = name if name not in titles else f"{name} (extra)"
-            fields.append(Field(name, kind, title))
-    return fields
+            chosen.append((Field(title if safe != name else name, kind, title), name))
+    return chosen
+
+
+def _unique(title: str, taken: set[str]) -> str:
+    """``title``, or ``title (extra)``, ``title (extra 2)``, ... whichever is free; then taken."""
+    candidate, number = title, 1
+    while candidate in taken:
+        candidate = f"{title} (extra)" if number == 1 else f"{title} (extra {number})"
+        number += 1
+    taken.add(candidate)
+    return candidate
 
 
 def _infer_kind(values: list[Any]) -> Any:
@@ -385,4 +477,10 @@ def _item_text(item: Any) -> str:
 
 
 def _compact_json(value: Any) -> str:
-    return json.dumps(value, ensure_ascii=False, separators=(",", ":"), default=str)
+    """Compact JSON text; a value nested too deeply to write out becomes a short note rather
+    than an error (the client already refuses bodies deeper than Python's json can read, but a
+    value just under that limit can still be too deep to write from further down the stack)."""
+    try:
+        return json.dumps(value, ensure_ascii=False, separators=(",", ":"), default=str)
+    except RecursionError:
+        return "(nested too deeply to show)"

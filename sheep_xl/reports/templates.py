@@ -39,8 +39,11 @@ from openpyxl.worksheet.table import TableFormula
 
 from sheep_xl.api.client import ProgressCallback, SheepClient
 from sheep_xl.exceptions import InputError, WorkbookError
+from sheep_xl.files import atomic_path
 from sheep_xl.frames.catalogue import field_for
 from sheep_xl.frames.columns import resolve_columns
+from sheep_xl.operations.refresh import apply_results, fetch_queries
+from sheep_xl.operations.sources import Connections
 from sheep_xl.tables.plan import DEFAULT_TABLE_STYLE, TablePlan, plan_table
 from sheep_xl.tables.queries import (
     MARKER_NAME,
@@ -50,11 +53,9 @@ from sheep_xl.tables.queries import (
     QUERIES_TABLE,
     SOURCE_SHEEPCRM,
     StoredQuery,
+    check_distinct_tables,
     queries_plan,
 )
-from sheep_xl.workbook.files import atomic_path
-from sheep_xl.workbook.refresh import apply_results, fetch_queries
-from sheep_xl.workbook.sources import Connections
 from sheep_xl.writers.ooxml import XlsxPackage
 from sheep_xl.writers.sheet_xml import put_formula, put_text
 from sheep_xl.writers.xlsx_new import excel_table, print_setup
@@ -271,6 +272,7 @@ def build_report(
     ``source`` is recorded with the queries: ``demo`` when ``client`` serves the built-in demo
     data, so later refreshes go to the demo again and never to a real bucket."""
     stored = [q.stored(bucket, source) for q in template.queries]
+    check_distinct_tables(stored)  # two queries on one table: refused before any request
     frames: dict[str, pd.DataFrame] = {}
     if stored:
         if client is None:
@@ -306,7 +308,7 @@ def build_report(
     editor.finish(modified=now, today=now.date())
     out = Path(out_dir) / template.file
     stamp = (now.year, now.month, now.day, now.hour, now.minute, now.second)
-    with atomic_path(out) as tmp:
+    with atomic_path(out, errors=WorkbookError) as tmp:
         package.save(tmp, date_time=stamp if now.year >= 1980 else None)
     return BuiltReport(template, out, {q.name: len(frames[q.name]) for q in stored})
 

@@ -5,6 +5,17 @@ in-place refresher) and the live writer (xlwings), which is what keeps their res
 header titles, Excel-native cell values (``None`` is a real empty cell, never ``""``), a number
 format per column, column widths from the content, which columns are hyperlinks, table name and
 style.
+
+It is also the one place Excel's limits are applied, so no writer can produce a file Excel
+repairs or data it silently drops (README, "Excel's limits"):
+
+* what cannot fit at all is an error before anything is written: `check_excel_limits` (rows
+  past 1,048,576 or columns past XFD, wherever the table starts), called by every writer;
+* what can be kept in a weaker form is, and is counted in the plan's warnings: column titles
+  Excel's tables cannot hold are renamed (`excel_titles`), numbers beyond Excel's range and
+  dates before its first day become empty cells, links too long for a hyperlink and links past
+  a sheet's 65,530 hyperlinks stay plain text (`is_link`, `cap_links`). Text rules (32,767
+  UTF-16 units, XML-illegal characters, ``_xHHHH_``) are ``frames.excel_text``'s.
 """
 
 from __future__ import annotations
@@ -12,15 +23,16 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from sheep_xl.exceptions import InputError
+from sheep_xl.exceptions import ExcelLimitError, InputError
 from sheep_xl.frames.catalogue import NumberFormat
 from sheep_xl.frames.convert import column_specs, frame_warnings
+from sheep_xl.frames.excel_text import clean_text, cut_utf16, utf16_length
 
 DEFAULT_TABLE_STYLE = "TableStyleMedium2"
 DEFAULT_TABLE_NAME = "Events"
@@ -31,6 +43,16 @@ _MIN_WIDTH, _MAX_WIDTH = 8.0, 60.0
 _WIDTH_SAMPLE = 2000  # rows looked at to size a column
 
 Cell = Any  # str | float | bool | datetime.datetime | datetime.date | datetime.time | None
+
+# --- Excel's limits (Excel specifications and limits, Microsoft 365) -------------------------
+MAX_ROWS = 1_048_576  # rows a worksheet has
+MAX_COLUMNS = 16_384  # columns a worksheet has (A to XFD)
+MAX_HYPERLINKS = 65_530  # hyperlinks one worksheet can hold
+MAX_LINK_LENGTH = 2_079  # characters of a hyperlink's address
+MAX_TITLE_LENGTH = 255  # characters of a table column's name
+MAX_NUMBER = 9.99999999999999e307  # the largest number a cell can hold (either sign)
+EARLIEST_DATE = dt.date(1900, 1, 1)  # day 1 of the 1900 date system, the default
+EARLIEST_DATE_1904 = dt.date(1904, 1, 1)  # day 0 of the 1904 date system (old Mac workbooks)
 
 
 @dataclass(frozen=True)
@@ -63,6 +85,30 @@ class TablePlan:
     def n_cols(self) -> int:
         return len(self.columns)
 
+    def blank_dates_before(self, earliest: dt.date) -> int:
+        """Empty the date and date-time cells before ``earliest`` (the first day the workbook's
+        date system can hold), counting them in the warnings; returns how many.
+
+        `plan_table` applies the 1900 date system's first day for every writer (xlwings would
+        hand Excel an OLE date it cannot store as a date); the in-place refresh of a 1904
+        workbook applies 1904-01-01 too."""
+        count = 0
+        for index, column in enumerate(self.columns):
+            if column.kind not in ("date", "datetime"):
+                continue
+            for row in self.rows:
+                value = row[index]
+                day = value.date() if isinstance(value, dt.datetime) else value
+                if isinstance(day, dt.date) and day < earliest:
+                    row[index] = None
+                    count += 1
+        if count:
+            self.warnings.append(
+                f"{count:,} date(s) before {earliest.isoformat()}, the first day Excel's date "
+                "system can hold, were left empty."
+            )
+        return count
+
 
 _TABLE_NAME = re.compile(r"[A-Za-z_\\][A-Za-z0-9_.\\]{0,254}")
 _CELL_LIKE = re.compile(r"([A-Za-z]{1,3}[0-9]+|[Rr][0-9]*[Cc][0-9]*)")
@@ -74,7 +120,88 @@ LINK_PREFIXES = ("http://", "https://", "mailto:")
 
 
 def is_link(value: Cell) -> bool:
-    return isinstance(value, str) and value.startswith(LINK_PREFIXES)
+    """Whether a value of a link column is written as a hyperlink: a safe scheme, and short
+    enough for Excel (a longer address would make Excel repair the file; it stays text)."""
+    return (
+        isinstance(value, str)
+        and value.startswith(LINK_PREFIXES)
+        and utf16_length(value) <= MAX_LINK_LENGTH
+    )
+
+
+def cap_links(links: list[Any], budget: int, warnings: list[str]) -> list[Any]:
+    """The first ``budget`` of a sheet's new ``links``; the rest stay plain text, counted in
+    ``warnings``. ``budget`` is `MAX_HYPERLINKS` less the links the sheet keeps elsewhere."""
+    budget = max(budget, 0)
+    if len(links) <= budget:
+        return links
+    warnings.append(
+        f"{len(links) - budget:,} link(s) beyond Excel's {MAX_HYPERLINKS:,} hyperlinks per "
+        "sheet were written as plain text (not clickable)."
+    )
+    return links[:budget]
+
+
+def check_excel_limits(
+    plan: TablePlan, top_row: int, left_col: int, n_cols: int | None = None, extra_rows: int = 0
+) -> None:
+    """Refuse, before anything is written, a table that would pass Excel's last row or column.
+
+    ``top_row``/``left_col`` are where the table's header starts (row 4 on the SheepCRM sheet,
+    anywhere for a table a person moved), ``n_cols`` its width when it keeps columns of its own
+    (a refresh), ``extra_rows`` a totals row. Excel cannot hold such a sheet at all: cutting the
+    table would drop rows without a trace, so the person is told to ask for less."""
+    width = plan.n_cols if n_cols is None else n_cols
+    last_row = top_row + max(plan.n_rows, 1) + extra_rows
+    if last_row > MAX_ROWS:
+        raise ExcelLimitError(
+            f"Table '{plan.name}' would need {plan.n_rows:,} rows below row {top_row:,}, past "
+            f"Excel's last row ({MAX_ROWS:,}): choose a narrower state or classification (e.g. "
+            "future+confirmed instead of all), or move the table up."
+        )
+    if left_col + max(width, 1) - 1 > MAX_COLUMNS:
+        raise ExcelLimitError(
+            f"Table '{plan.name}' would need {width:,} columns from column {left_col:,}, past "
+            f"Excel's last column (XFD, {MAX_COLUMNS:,}): choose fewer columns."
+        )
+
+
+def check_unique_names(names: Sequence[str]) -> None:
+    """Table and workbook names of a new workbook: Excel keeps one namespace for both and
+    compares in any letter case, so a repeat would make it repair the file."""
+    seen: set[str] = set()
+    for name in names:
+        if name.lower() in seen:
+            raise InputError(
+                f"The name '{name}' is used twice in this workbook (tables and names must "
+                "differ in more than letter case): choose another table name."
+            )
+        seen.add(name.lower())
+
+
+def excel_titles(titles: Sequence[str]) -> tuple[list[str], list[str]]:
+    """Titles an Excel table can use as column names, and the original titles that changed.
+
+    Excel wants each name on one line (no control characters), at most 255 characters, not
+    empty, and unique regardless of letter case (``Foo`` and ``foo`` would make Excel repair
+    the table). A repeated name gets `` (2)``, `` (3)``, ... so every source column keeps its
+    own column and no value is lost."""
+    out: list[str] = []
+    changed: list[str] = []
+    taken: set[str] = set()
+    for index, title in enumerate(titles, 1):
+        text, _, _ = clean_text(str(title))
+        text = cut_utf16(" ".join(text.split()), MAX_TITLE_LENGTH).strip() or f"Column {index}"
+        candidate, number = text, 1
+        while candidate.lower() in taken:
+            number += 1
+            suffix = f" ({number})"
+            candidate = cut_utf16(text, MAX_TITLE_LENGTH - len(suffix)).rstrip() + suffix
+        taken.add(candidate.lower())
+        out.append(candidate)
+        if candidate != title:
+            changed.append(str(title))
+    return out, changed
 
 
 def header_row_below(lines: Sequence[str]) -> int:
@@ -115,10 +242,60 @@ def plan_table(
                 hyperlink=spec.field.kind == "url",
             )
         )
+    warnings = frame_warnings(frame)
+    titles, renamed = excel_titles([c.title for c in columns])
+    if renamed:
+        columns = [replace(c, title=t) for c, t in zip(columns, titles, strict=True)]
+        shown = ", ".join(ascii(t)[:40] for t in renamed[:3])
+        more = f" and {len(renamed) - 3} more" if len(renamed) > 3 else ""
+        warnings.append(
+            f"{len(renamed)} column title(s) were changed to names an Excel table can hold "
+            f"(one line, at most {MAX_TITLE_LENGTH} characters, unique in any letter case): "
+            f"{shown}{more}."
+        )
     rows = [list(r) for r in zip(*cells_by_column, strict=True)] if cells_by_column else []
     if not cells_by_column:
         rows = [[] for _ in range(len(frame))]
-    return TablePlan(name, columns, rows, style, frame_warnings(frame))
+    plan = TablePlan(name, columns, rows, style, warnings)
+    _blank_out_of_range_numbers(plan)
+    plan.blank_dates_before(EARLIEST_DATE)
+    _count_long_links(plan)
+    return plan
+
+
+def _blank_out_of_range_numbers(plan: TablePlan) -> None:
+    """Numbers a cell cannot hold (beyond ±9.99999999999999E+307, NaN, infinity) become empty
+    cells, counted: Excel would otherwise repair the file or show a wrong value."""
+    count = 0
+    for index, column in enumerate(plan.columns):
+        if column.kind != "number":
+            continue
+        for row in plan.rows:
+            value = row[index]
+            if isinstance(value, float) and not (abs(value) <= MAX_NUMBER):
+                row[index] = None
+                count += 1
+    if count:
+        plan.warnings.append(
+            f"{count:,} number(s) beyond Excel's range (±{MAX_NUMBER:.14E}) were left empty."
+        )
+
+
+def _count_long_links(plan: TablePlan) -> None:
+    links = [i for i, c in enumerate(plan.columns) if c.hyperlink]
+    count = sum(
+        1
+        for row in plan.rows
+        for i in links
+        if isinstance(row[i], str)
+        and row[i].startswith(LINK_PREFIXES)
+        and utf16_length(row[i]) > MAX_LINK_LENGTH
+    )
+    if count:
+        plan.warnings.append(
+            f"{count:,} link(s) longer than Excel's {MAX_LINK_LENGTH:,} characters were written "
+            "as plain text (not clickable)."
+        )
 
 
 def _excel_values(series: pd.Series, kind: str) -> list[Cell]:

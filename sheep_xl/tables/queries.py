@@ -31,7 +31,7 @@ from typing import Any
 
 from sheep_xl.api.states import resolve_state
 from sheep_xl.api.validation import validate_bucket
-from sheep_xl.exceptions import SheepError, WorkbookError
+from sheep_xl.exceptions import InputError, SheepError, WorkbookError
 from sheep_xl.frames.catalogue import COUNT, DATETIME, GENERAL
 from sheep_xl.frames.columns import resolve_columns
 from sheep_xl.tables.plan import PlanColumn, TablePlan, header_row_below, validate_table_name
@@ -39,6 +39,7 @@ from sheep_xl.tables.plan import PlanColumn, TablePlan, header_row_below, valida
 QUERIES_SHEET = "SheepCRM"
 QUERIES_TABLE = "SheepCRM_Queries"
 MARKER_NAME = "SheepCRM_RefreshOnOpen"
+RESERVED_NAMES = frozenset({QUERIES_TABLE.lower(), MARKER_NAME.lower()})  # no query's table
 QUERIES_STYLE = "TableStyleMedium2"  # one table style across a workbook
 # The two lines above the table on the SheepCRM sheet.
 QUERIES_PREAMBLE = (
@@ -103,7 +104,7 @@ class StoredQuery:
             validate_bucket(self.bucket)
             resolve_state(self.state)
             resolve_columns(self.columns or None)
-            validate_table_name(self.table)
+            check_table_name(self.table)
         except SheepError as exc:
             raise WorkbookError(f"In {where}: {exc}") from None
         if (
@@ -119,6 +120,34 @@ class StoredQuery:
 
     def with_result(self, when: dt.datetime, rows: int | None, status: str) -> StoredQuery:
         return replace(self, last_refreshed=when, rows=rows, status=status)
+
+
+def check_table_name(name: str) -> str:
+    """A valid Excel table name that is not one of sheep-xl's own names (in any letter case,
+    as Excel compares them): a query filling the queries table would destroy the queries."""
+    name = validate_table_name(name)
+    if name.lower() in RESERVED_NAMES:
+        raise InputError(
+            f"The table name {name!r} is sheep-xl's own ({QUERIES_TABLE} holds the stored "
+            f"queries, {MARKER_NAME} is a workbook name, and Excel compares names in any "
+            "letter case): choose another table name."
+        )
+    return name
+
+
+def check_distinct_tables(queries: Sequence[StoredQuery]) -> None:
+    """Two queries filling one table would overwrite each other's rows (Excel's table names are
+    one per workbook, in any letter case): refused before anything is fetched."""
+    seen: dict[str, StoredQuery] = {}
+    for query in queries:
+        key = query.table.strip().lower()
+        if key in seen:
+            raise WorkbookError(
+                f"Queries '{seen[key].name}' and '{query.name}' both fill table "
+                f"'{query.table}' (Excel compares table names in any letter case): give one of "
+                f"them another table on the {QUERIES_SHEET} sheet."
+            )
+        seen[key] = query
 
 
 def new_query(

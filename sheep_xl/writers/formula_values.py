@@ -42,6 +42,7 @@ from typing import Union
 from lxml import etree
 from openpyxl.formula.tokenizer import Token, Tokenizer, TokenizerError
 
+from sheep_xl.frames.excel_text import unescape_ooxml
 from sheep_xl.writers.ooxml import (
     EPOCH_1900,
     EPOCH_1904,
@@ -593,7 +594,8 @@ class FormulaEvaluator:
         self._tables: dict[str, _Table] = {}
         for info in self.editor.tables():
             columns = package.xml(info.table_part).iter(f"{M}tableColumn")
-            self._tables[info.name.casefold()] = _Table(info, [c.get("name", "") for c in columns])
+            names = [unescape_ooxml(c.get("name", "")) for c in columns]  # as Excel shows them
+            self._tables[info.name.casefold()] = _Table(info, names)
         self._names, self._sheet_index = self._read_names()
         self._cell_index: dict[str, dict[tuple[int, int], etree._Element]] = {}
         self._parsed: dict[str, Node] = {}

@@ -8,6 +8,15 @@ header and one per block of data columns, one number format per column.
 Excel parses text written through its object model as if it were typed, so ``=x`` would become a
 formula and ``00123`` a number; every text value is written with a leading apostrophe, which
 Excel keeps as the cell's prefix character, not as content.
+
+Excel's limits are the plan's (``tables.plan``): a table that would pass the last row or column
+is refused before any cell is written (`check_excel_limits`), links past a sheet's 65,530
+hyperlinks stay text (`cap_links`). Dates: xlwings hands Excel Python datetimes as COM dates
+(OLE Automation dates, counted from 1899-12-30 without Excel's phantom 29 February 1900), and
+Excel converts them to its own serials itself, so 1900-01-01 to 1900-02-28 arrive as the right
+days; a date before 1900-01-01 is one Excel cannot hold as a date at all (it stores it as text
+or refuses it), so the plan has already made it an empty cell, counted in its warnings, as in
+every other writer. A workbook using the 1904 date system is Excel's to convert as well.
 """
 
 from __future__ import annotations
@@ -22,7 +31,14 @@ import xlwings as xw
 
 from sheep_xl.exceptions import WorkbookError
 from sheep_xl.tables.layout import refresh_layout
-from sheep_xl.tables.plan import TablePlan, is_link, keeps_user_format
+from sheep_xl.tables.plan import (
+    MAX_HYPERLINKS,
+    TablePlan,
+    cap_links,
+    check_excel_limits,
+    is_link,
+    keeps_user_format,
+)
 from sheep_xl.tables.queries import (
     MARKER_NAME,
     QUERIES_HEADER_ROW,
@@ -149,6 +165,7 @@ def write_table(
         top_left = sheet.range(anchor)
         titles = plan.titles
         positions = list(range(plan.n_cols))
+        check_excel_limits(plan, top_left.row, top_left.column)
         _check_empty(sheet, top_left.resize(1 + n_body, plan.n_cols), None, plan.name)
         top_left.resize(1, plan.n_cols).value = [["'" + t for t in titles]]
         _write_body(top_left.offset(1, 0), plan, positions, n_body)
@@ -162,7 +179,7 @@ def write_table(
         sheet = table.parent
         top_left = table.range[0, 0]
         warnings = _update_table(table, plan, n_body)
-    _apply_formats(table, plan, status)
+    _apply_formats(table, plan, status, warnings)
     return LiveWrite(plan.name, sheet.name, table.range.address, plan.n_rows, warnings)
 
 
@@ -181,6 +198,7 @@ def _update_table(table: Any, plan: TablePlan, n_body: int) -> list[str]:
     layout = refresh_layout(old_titles, formulas, plan.titles)  # as the headless refresh does
     titles = list(layout.titles)
     top_left = old_range[0, 0]
+    check_excel_limits(plan, top_left.row, top_left.column, len(titles))
     new_range = top_left.resize(1 + n_body, len(titles))
     _check_empty(sheet, new_range, old_range, plan.name)
 
@@ -245,7 +263,7 @@ def _clear_areas(sheet: Any, areas: list[str]) -> None:
         sheet.range(",".join(batch)).clear_contents()
 
 
-def _apply_formats(table: Any, plan: TablePlan, status: StatusBar) -> None:
+def _apply_formats(table: Any, plan: TablePlan, status: StatusBar, warnings: list[str]) -> None:
     titles = [str(t) for t in _row_values(table.header_row_range)]
     body = table.data_body_range
     if body is None:
@@ -258,13 +276,17 @@ def _apply_formats(table: Any, plan: TablePlan, status: StatusBar) -> None:
         target = first if keeps_user_format(first, column.kind) else column.number_format.code
         if cells.number_format != target:  # None when the column's cells differ
             cells.number_format = target
-    links = [(i, c) for i, c in enumerate(plan.columns) if c.hyperlink and c.title in titles]
-    for source, column in links:
-        position = titles.index(column.title)
-        for offset, row in enumerate(plan.rows):
-            url = row[source]
-            if is_link(url):
-                body[offset, position].add_hyperlink(url, url)
+    links = [
+        (offset, titles.index(column.title), row[source])
+        for source, column in enumerate(plan.columns)
+        if column.hyperlink and column.title in titles
+        for offset, row in enumerate(plan.rows)
+        if is_link(row[source])
+    ]
+    # The budget is the table's: links elsewhere on the sheet are not counted here (xlwings
+    # has no portable way to count them), which the README's limits table says.
+    for offset, position, url in cap_links(links, MAX_HYPERLINKS, warnings):
+        body[offset, position].add_hyperlink(url, url)
     table.range.columns.autofit()
     for index in range(len(titles)):
         column_range = table.range[:, index]

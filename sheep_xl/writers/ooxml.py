@@ -19,6 +19,7 @@ from typing import Any, BinaryIO
 from lxml import etree
 
 from sheep_xl.exceptions import WorkbookError
+from sheep_xl.frames.excel_text import unescape_ooxml
 
 NS_MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
 NS_R = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
@@ -41,11 +42,32 @@ REL_OFFICE_DOCUMENT = REL_BASE + "officeDocument"
 M = f"{{{NS_MAIN}}}"
 R = f"{{{NS_R}}}"
 
-_PARSER = etree.XMLParser(remove_blank_text=False, resolve_entities=False, huge_tree=True)
+# A workbook to refresh is input from anywhere: no entity is expanded (no "billion laughs"), no
+# DTD or anything else is fetched, and libxml2's limits on depth and node size stay on. Parts
+# of a real workbook never declare a DTD, so one that does is refused (`parse_xml`).
+_PARSER = etree.XMLParser(
+    remove_blank_text=False,
+    resolve_entities=False,
+    no_network=True,
+    load_dtd=False,
+    huge_tree=False,
+)
+
+# A zip bomb: parts are read whole into memory, so their declared sizes are checked first. The
+# limits are far above a full sheet (1,048,576 rows of 20 columns is about 1 GB of XML).
+MAX_PART_BYTES = 2 * 1024**3
+MAX_PACKAGE_BYTES = 4 * 1024**3
+MAX_RATIO = 1000  # expansion of a part over 10 MB; real worksheet XML compresses 5-50 times
+_RATIO_FLOOR = 10 * 1024**2
 
 
 def parse_xml(data: bytes) -> etree._Element:
-    return etree.fromstring(data, _PARSER)
+    """Parse one part (``etree.XMLSyntaxError`` when it is not well-formed XML, ``ValueError``
+    when it declares a DTD); `XlsxPackage.xml` turns both into a `WorkbookError`."""
+    root = etree.fromstring(data, _PARSER)
+    if root.getroottree().docinfo.doctype:
+        raise ValueError("the part declares a DTD, which Office Open XML parts never do")
+    return root
 
 
 def to_xml(root: etree._Element) -> bytes:
@@ -118,7 +140,13 @@ EPOCH_1904 = dt.datetime(1904, 1, 1)
 
 
 def from_serial(serial: float, date1904: bool = False) -> dt.datetime:
+    """The date-time of an Excel serial: the inverse of ``sheet_xml.serial``. In the 1900
+    system serials 1 to 59 (1900-01-01 to 1900-02-28) are one day early counted from
+    1899-12-30, because Excel counts a 29 February 1900 (60, read as 1900-02-28 here); a
+    serial below 1 is a time of day on 1899-12-30, as openpyxl reads it too."""
     base = EPOCH_1904 if date1904 else EPOCH_1900
+    if not date1904 and 1 <= serial < 60:
+        serial += 1
     return base + dt.timedelta(days=serial)
 
 
@@ -142,13 +170,23 @@ class XlsxPackage:
         try:
             with zipfile.ZipFile(source) as zf:
                 self._infos = {i.filename: i for i in zf.infolist()}
+                _check_sizes(self.path.name, self._infos.values())
                 self._data = {name: zf.read(name) for name in self._infos}
-        except (zipfile.BadZipFile, KeyError) as exc:
+        except FileNotFoundError:
+            raise WorkbookError(f"{self.path} does not exist: check the path.") from None
+        except IsADirectoryError:
+            raise WorkbookError(
+                f"{self.path} is a folder, not a workbook: check the path."
+            ) from None
+        except (zipfile.BadZipFile, zipfile.LargeZipFile, KeyError, EOFError, ValueError) as exc:
+            # ValueError: e.g. a part with an unknown compression method or a bad header.
             raise WorkbookError(
                 f"{self.path.name} is not a readable .xlsx workbook ({exc}): check the file."
             ) from None
-        except FileNotFoundError:
-            raise WorkbookError(f"{self.path} does not exist: check the path.") from None
+        except NotImplementedError as exc:  # a compression method zipfile cannot read
+            raise WorkbookError(
+                f"{self.path.name} cannot be read ({exc}): open it in Excel and save it again."
+            ) from None
         self._order = list(self._infos)
         self._trees: dict[str, etree._Element] = {}
         self._dirty: set[str] = set()
@@ -166,13 +204,33 @@ class XlsxPackage:
     def read(self, part: str) -> bytes:
         if part in self._dirty:
             return to_xml(self._trees[part])
+        if part not in self._data:
+            raise self.missing(part)
         return self._data[part]
 
     def xml(self, part: str) -> etree._Element:
-        """The parsed part, for reading; call ``edit`` (or ``mark_changed``) to save changes."""
+        """The parsed part, for reading; call ``edit`` (or ``mark_changed``) to save changes.
+
+        A missing or damaged part (not well-formed XML, a DTD) is a `WorkbookError` naming it:
+        the workbook is input, and this is where its XML is first read."""
         if part not in self._trees:
-            self._trees[part] = parse_xml(self._data[part])
+            if part not in self._data:
+                raise self.missing(part)
+            try:
+                self._trees[part] = parse_xml(self._data[part])
+            except (etree.XMLSyntaxError, ValueError) as exc:
+                raise WorkbookError(
+                    f"{self.path.name} is damaged: its part {part} is not valid XML "
+                    f"({_first_line(exc)}); open and repair it in Excel, or rebuild it."
+                ) from None
         return self._trees[part]
+
+    def missing(self, part: str) -> WorkbookError:
+        """The error for a part the workbook should have but does not."""
+        return WorkbookError(
+            f"{self.path.name} is damaged: it has no {part} part; open and repair it in Excel, "
+            "or rebuild it."
+        )
 
     def edit(self, part: str) -> etree._Element:
         """The parsed part; it will be saved. Parts never edited keep their exact bytes."""
@@ -328,6 +386,25 @@ class XlsxPackage:
         return [_rich_text(si) for si in self.xml(part).iter(f"{M}si")]
 
 
+def _check_sizes(name: str, infos: Iterable[zipfile.ZipInfo]) -> None:
+    """Refuse a package whose parts would unpack to more than memory should hold (a zip bomb),
+    before reading any of it; zipfile stops at the declared size, so it cannot be exceeded."""
+    total = 0
+    for info in infos:
+        total += info.file_size
+        ratio = info.file_size / max(info.compress_size, 1)
+        too_big = info.file_size > MAX_PART_BYTES or total > MAX_PACKAGE_BYTES
+        if too_big or (info.file_size > _RATIO_FLOOR and ratio > MAX_RATIO):
+            raise WorkbookError(
+                f"{name} is not a workbook sheep-xl will open: its part {info.filename} would "
+                f"unpack to {info.file_size:,} bytes, far more than any real workbook."
+            )
+
+
+def _first_line(exc: BaseException) -> str:
+    return str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+
+
 def _rich_text(node: Any) -> str:
     """Text of an ``si``/``is`` element: plain ``t`` or the runs of rich text (no phonetics)."""
     texts = []
@@ -337,7 +414,7 @@ def _rich_text(node: Any) -> str:
         elif child.tag == f"{M}r":
             t = child.find(f"{M}t")
             texts.append(t.text or "" if t is not None else "")
-    return "".join(texts)
+    return unescape_ooxml("".join(texts))
 
 
 def cell_text(node: Any) -> str:

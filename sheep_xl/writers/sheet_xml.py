@@ -4,8 +4,10 @@ Both headless writers use this: the new-workbook writer streams the rows into th
 in-place refresher parses them into the existing sheet. One renderer per column is chosen once
 from the column's kind, so the per-cell work is a single string format.
 
-* text is an inline string (``t="inlineStr"``): never a formula, whatever it starts with;
-* dates, date-times and times are serial numbers with the column's date/time style;
+* text is an inline string (``t="inlineStr"``): never a formula, whatever it starts with; a
+  literal ``_xHHHH_`` in it is escaped, so Excel shows it as typed (``excel_text.escape_ooxml``);
+* dates, date-times and times are serial numbers with the column's date/time style, counted as
+  Excel counts them (`serial`: one more before 1900-03-01, Excel's 1900 leap-year bug);
 * ``None`` is a real empty cell (only its style is written, so the column looks uniform).
 
 It is also the one home of the text rule for cells written through openpyxl (report covers,
@@ -22,7 +24,7 @@ from collections.abc import Callable, Iterator, Sequence
 from typing import Any, Protocol, TypeVar
 from xml.sax.saxutils import escape
 
-from sheep_xl.frames.excel_text import clean_text
+from sheep_xl.frames.excel_text import clean_text, escape_ooxml
 from sheep_xl.tables.plan import is_link
 from sheep_xl.writers.ooxml import EPOCH_1900, EPOCH_1904, column_letter
 
@@ -44,7 +46,7 @@ def put_text(cell: CellT, text: str) -> CellT:
     (``#N/A``) or anything else openpyxl would infer; characters XML cannot carry are removed
     first, as in every other text cell we write. Returns the cell, for styling."""
     cleaned, _, _ = clean_text(str(text))
-    cell.value = cleaned
+    cell.value = escape_ooxml(cleaned)  # openpyxl writes ``_xHHHH_`` as it is; Excel decodes it
     cell.data_type = "s"
     return cell
 
@@ -68,7 +70,8 @@ def text_cell(ref: str, text: str, style: int = 0) -> str:
     text, _, _ = clean_text(text)
     s = f' s="{style}"' if style else ""
     space = ' xml:space="preserve"' if text != text.strip() or "\n" in text else ""
-    return f'<c r="{ref}"{s} t="inlineStr"><is><t{space}>{escape(text)}</t></is></c>'
+    body = escape(escape_ooxml(text))
+    return f'<c r="{ref}"{s} t="inlineStr"><is><t{space}>{body}</t></is></c>'
 
 
 def number_text(value: float) -> str:
@@ -79,13 +82,23 @@ def number_text(value: float) -> str:
     return repr(value)
 
 
+LEAP_BUG_END = dt.date(1900, 3, 1)  # Excel's serials count a 29 February 1900 before this day
+
+
 def serial(value: dt.date | dt.datetime | dt.time, date1904: bool = False) -> float:
-    """Excel's serial number for a date, date-time (naive wall clock) or time of day."""
+    """Excel's serial number for a date, date-time (naive wall clock) or time of day.
+
+    In the 1900 system Excel counts 1900-01-01 as 1 and, like Lotus 1-2-3, a 29 February 1900
+    that never was (60), so from 1900-03-01 (61) the count from 1899-12-30 is right and before
+    it one day too many: 1900-02-28 is 59, not 60. Dates before the system's first day never
+    get here (the plan empties them, `TablePlan.blank_dates_before`)."""
     if isinstance(value, dt.datetime):
         delta = value.replace(tzinfo=None) - (EPOCH_1904 if date1904 else EPOCH_1900)
-        return delta.days + (delta.seconds + delta.microseconds / 1e6) / 86400
+        early = not date1904 and value.date() < LEAP_BUG_END
+        return delta.days - early + (delta.seconds + delta.microseconds / 1e6) / 86400
     if isinstance(value, dt.date):
-        return (value - (EPOCH_1904 if date1904 else EPOCH_1900).date()).days
+        early = not date1904 and value < LEAP_BUG_END
+        return (value - (EPOCH_1904 if date1904 else EPOCH_1900).date()).days - early
     return (value.hour * 3600 + value.minute * 60 + value.second + value.microsecond / 1e6) / 86400
 
 

@@ -27,7 +27,15 @@ from openpyxl.workbook.defined_name import DefinedName
 from openpyxl.worksheet.filters import AutoFilter
 from openpyxl.worksheet.table import Table, TableColumn, TableStyleInfo
 
-from sheep_xl.tables.plan import TablePlan, header_row_below
+from sheep_xl.frames.excel_text import escape_ooxml
+from sheep_xl.tables.plan import (
+    MAX_HYPERLINKS,
+    TablePlan,
+    cap_links,
+    check_excel_limits,
+    check_unique_names,
+    header_row_below,
+)
 from sheep_xl.writers.ooxml import REL_HYPERLINK, XlsxPackage
 from sheep_xl.writers.sheet_xml import (
     Renderer,
@@ -75,7 +83,8 @@ class SheetSpec:
 def excel_table(name: str, titles: Sequence[str], ref: str, style: str) -> Table:
     """An openpyxl table with its columns named (write-only mode cannot read them) and filters."""
     table = Table(displayName=name, name=name, ref=ref)
-    table.tableColumns = [TableColumn(id=i, name=t) for i, t in enumerate(titles, 1)]
+    # A literal ``_xHHHH_`` is escaped as in the header cell, so the two still match in Excel.
+    table.tableColumns = [TableColumn(id=i, name=escape_ooxml(t)) for i, t in enumerate(titles, 1)]
     table.autoFilter = AutoFilter(ref=ref)
     table.tableStyleInfo = TableStyleInfo(
         name=style,
@@ -186,7 +195,13 @@ def _skeleton_sheet(wb: Workbook, spec: SheetSpec) -> None:
 def write_workbook(
     path: Path, sheets: Sequence[SheetSpec], defined_names: Mapping[str, str] | None = None
 ) -> None:
-    """A new workbook with one formatted table per sheet spec, and workbook-level names."""
+    """A new workbook with one formatted table per sheet spec, and workbook-level names.
+
+    Excel's limits are checked before anything is written (a table past the last row or column,
+    names used twice); links past a sheet's hyperlink limit stay text, in the plan's warnings."""
+    check_unique_names([spec.plan.name for spec in sheets] + list(defined_names or {}))
+    for spec in sheets:
+        check_excel_limits(spec.plan, spec.header_row, 1)
     wb = Workbook(write_only=True)
     for spec in sheets:
         _skeleton_sheet(wb, spec)
@@ -210,6 +225,7 @@ def write_workbook(
             [(i, i + 1) for i, c in enumerate(spec.plan.columns) if c.hyperlink],
             spec.header_row + 1,
         )
+        links = cap_links(links, MAX_HYPERLINKS, spec.plan.warnings)  # one table a sheet
         link_ids = _add_link_relationships(package, part, links)
         streams[part] = _sheet_stream(package.read(part), spec, renderers, links, link_ids)
     package.save(path, streams=streams)

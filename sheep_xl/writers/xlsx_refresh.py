@@ -18,17 +18,26 @@ file and replaces the original only when everything succeeded.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, ParamSpec, TypeVar
 
 from lxml import etree
 from openpyxl.formula.tokenizer import Token, Tokenizer, TokenizerError
 
 from sheep_xl.exceptions import WorkbookError
+from sheep_xl.frames.excel_text import escape_ooxml, unescape_ooxml
 from sheep_xl.tables.layout import refresh_layout
-from sheep_xl.tables.plan import TablePlan, keeps_user_format
+from sheep_xl.tables.plan import (
+    EARLIEST_DATE_1904,
+    MAX_HYPERLINKS,
+    TablePlan,
+    cap_links,
+    check_excel_limits,
+    keeps_user_format,
+)
 from sheep_xl.tables.queries import QUERIES_TABLE, StoredQuery, parse_queries
 from sheep_xl.writers.ooxml import (
     NS_CHART,
@@ -245,12 +254,49 @@ class TableWrite:
     warnings: list[str] = field(default_factory=list)
 
 
+P = ParamSpec("P")
+T = TypeVar("T")
+
+# What malformed content raises inside the editor (a bad cell reference or number in an
+# attribute, a missing element, a part that is not XML): the workbook is input, so each of these
+# is the user's file, not a bug, and ends as a one-sentence `WorkbookError`.
+_CONTENT_FAULTS = (ValueError, KeyError, IndexError, etree.LxmlError)
+
+
+def _workbook_faults(method: Callable[P, T]) -> Callable[P, T]:
+    """The editor's boundary: malformed content met by ``method`` becomes a `WorkbookError`."""
+
+    @functools.wraps(method)
+    def guarded(*args: P.args, **kwargs: P.kwargs) -> T:
+        try:
+            return method(*args, **kwargs)
+        except _CONTENT_FAULTS as exc:
+            editor = args[0]
+            name = editor.package.path.name if isinstance(editor, WorkbookEditor) else "workbook"
+            detail = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+            raise WorkbookError(
+                f"{name} has content sheep-xl cannot read ({detail}): open and repair it in "
+                "Excel, or rebuild it."
+            ) from None
+
+    return guarded
+
+
 class WorkbookEditor:
-    """Edits tables, names and dependents of one workbook package."""
+    """Edits tables, names and dependents of one workbook package.
+
+    Its public methods are its boundary (`_workbook_faults`): whatever a damaged workbook makes
+    them meet is a `WorkbookError`, never a ``ValueError`` or an lxml error."""
 
     def __init__(self, package: XlsxPackage) -> None:
         self.package = package
-        self.styles = StyleSheet(package)
+        try:
+            self.styles = StyleSheet(package)
+        except _CONTENT_FAULTS as exc:
+            raise WorkbookError(
+                f"{package.path.name} is damaged: its styles cannot be read ({exc}); open and "
+                "repair it in Excel, or rebuild it."
+            ) from None
         self.date1904 = package.date1904
         self._shared: list[str] | None = None
         self._moves: list[_Move] = []
@@ -258,6 +304,7 @@ class WorkbookEditor:
 
     # --- finding and reading tables ---------------------------------------------------------
 
+    @_workbook_faults
     def tables(self) -> list[TableInfo]:
         found = []
         for sheet_name, sheet_part in self.package.sheets():
@@ -278,12 +325,23 @@ class WorkbookEditor:
                 )
         return found
 
+    @_workbook_faults
+    def preflight(self) -> None:
+        """Read every part a refresh edits (the workbook, its sheets and tables) now, so a
+        damaged one is reported before anything is fetched; they stay parsed for the refresh."""
+        for _name, sheet_part in self.package.sheets():
+            self.package.xml(sheet_part)
+        for info in self.tables():
+            Box.parse(self.package.xml(info.table_part).get("ref", "A1"))
+
+    @_workbook_faults
     def find_table(self, name: str) -> TableInfo | None:
         for info in self.tables():
             if info.name.lower() == name.lower():
                 return info
         return None
 
+    @_workbook_faults
     def read_queries(self) -> list[StoredQuery]:
         """The stored queries of this workbook (none when it has no SheepCRM_Queries table);
         the live writer's `read_queries(book)` is the same reader for a workbook in Excel."""
@@ -297,6 +355,7 @@ class WorkbookEditor:
             self._shared = self.package.shared_strings()
         return self._shared
 
+    @_workbook_faults
     def read_box(self, sheet_part: str, box: Box) -> list[list[Any]]:
         """Cell values of an area: str, float, bool, datetime (date-formatted numbers) or None."""
         grid: list[list[Any]] = [[None] * box.width for _ in range(box.bottom - box.top + 1)]
@@ -311,6 +370,7 @@ class WorkbookEditor:
                     grid[row_number - box.top][col - box.left] = self._cell_value(cell)
         return grid
 
+    @_workbook_faults
     def read_table(self, name: str) -> tuple[list[Any], list[list[Any]]]:
         info = self.find_table(name)
         if info is None:
@@ -346,6 +406,7 @@ class WorkbookEditor:
 
     # --- replacing a table ------------------------------------------------------------------
 
+    @_workbook_faults
     def replace_table(self, plan: TablePlan, sheet_name: str | None = None) -> TableWrite:
         info = self.find_table(plan.name)
         if info is None:
@@ -364,6 +425,12 @@ class WorkbookEditor:
         old_columns = [] if columns_node is None else columns_node.findall(f"{M}tableColumn")
         layout = _column_layout(old_columns, plan)
         warnings = list(layout.warnings)
+
+        check_excel_limits(
+            plan, info.box.top, info.box.left, len(layout.titles), extra_rows=info.totals_rows
+        )
+        if self.date1904:  # a 1904 workbook cannot hold 1900-1903: empty and counted, too
+            plan.blank_dates_before(EARLIEST_DATE_1904)
 
         n_body = max(plan.n_rows, 1)  # an Excel table always has at least one body row
         new_right = info.box.left + len(layout.titles) - 1
@@ -394,7 +461,7 @@ class WorkbookEditor:
         _merge_rows(sheet_data, rows_xml, info.box.top)
         if totals_cells:
             _put_cells(sheet_data, new_bottom, totals_cells, layout.old_to_new_column(info))
-        self._replace_hyperlinks(info, sheet_root, clear, links)
+        self._replace_hyperlinks(info, sheet_root, clear, links, warnings)
         _update_dimension(sheet_root, sheet_data, new_box)
 
         _update_table_xml(table_root, new_box, info, layout)
@@ -453,7 +520,7 @@ class WorkbookEditor:
             for col, cell in _cells_with_columns(row):
                 index = col - info.box.left
                 if 0 <= index < len(old_columns) and cell.get("s"):
-                    styles[old_columns[index].get("name", "")] = int(cell.get("s", "0"))
+                    styles[_column_name(old_columns[index])] = int(cell.get("s", "0"))
         return styles
 
     def _take_totals_row(
@@ -530,8 +597,15 @@ class WorkbookEditor:
         return rows, hyperlinks(plan.rows, link_columns, info.body_top)
 
     def _replace_hyperlinks(
-        self, info: TableInfo, sheet_root: etree._Element, area: Box, links: list[tuple[str, str]]
+        self,
+        info: TableInfo,
+        sheet_root: etree._Element,
+        area: Box,
+        links: list[tuple[str, str]],
+        warnings: list[str],
     ) -> None:
+        """The table's links replace the old ones in ``area``; the sheet's other links count
+        against Excel's hyperlinks per sheet (`cap_links`: the rest stay plain text)."""
         package = self.package
         node = sheet_root.find(f"{M}hyperlinks")
         removed: set[str] = set()
@@ -546,6 +620,7 @@ class WorkbookEditor:
                 elif link.get(f"{R}id"):
                     kept_ids.add(link.get(f"{R}id", ""))
         package.remove_relationships(info.sheet_part, removed - kept_ids)
+        links = cap_links(links, MAX_HYPERLINKS - (0 if node is None else len(node)), warnings)
         if not links:
             if node is not None and len(node) == 0:
                 sheet_root.remove(node)
@@ -577,6 +652,7 @@ class WorkbookEditor:
 
     # --- workbook-level -----------------------------------------------------------------------
 
+    @_workbook_faults
     def set_defined_name(self, name: str, value: str) -> None:
         workbook = self.package.edit(self.package.workbook_part)
         names = workbook.find(f"{M}definedNames")
@@ -590,6 +666,7 @@ class WorkbookEditor:
         node = etree.SubElement(names, f"{M}definedName", name=name)
         node.text = value
 
+    @_workbook_faults
     def defined_name(self, name: str) -> str | None:
         names = self.package.xml(self.package.workbook_part).find(f"{M}definedNames")
         if names is None:
@@ -599,6 +676,7 @@ class WorkbookEditor:
                 return node.text
         return None
 
+    @_workbook_faults
     def finish(self, modified: dt.datetime | None = None, today: dt.date | None = None) -> None:
         """Follow-ups after all tables changed: names, charts, pivots, recalculation, metadata,
         and every formula's cached value (for viewers that never recalculate; ``today`` is
@@ -799,9 +877,9 @@ def _column_layout(old_columns: list[etree._Element], plan: TablePlan) -> _Layou
     """The table's columns after the refresh (decided by `refresh_layout`, as in live Excel),
     with where each one's cells come from."""
     plan_index = {t: i for i, t in enumerate(plan.titles)}
-    old_titles = [c.get("name", "") for c in old_columns]
+    old_titles = [_column_name(c) for c in old_columns]
     formulas = {
-        column.get("name", ""): formula
+        _column_name(column): formula
         for column in old_columns
         if (formula := column.find(f"{M}calculatedColumnFormula")) is not None
     }
@@ -824,6 +902,11 @@ def _column_layout(old_columns: list[etree._Element], plan: TablePlan) -> _Layou
     return _Layout(titles, sources, old_positions, {}, ids, calculated, list(decided.warnings))
 
 
+def _column_name(column: etree._Element) -> str:
+    """A table column's name as Excel shows it (``_xHHHH_`` decoded, `escape_ooxml`)."""
+    return unescape_ooxml(column.get("name", ""))
+
+
 def _update_table_xml(root: etree._Element, box: Box, info: TableInfo, layout: _Layout) -> None:
     root.set("ref", box.ref)
     auto_filter = root.find(f"{M}autoFilter")
@@ -839,13 +922,13 @@ def _update_table_xml(root: etree._Element, box: Box, info: TableInfo, layout: _
     columns = root.find(f"{M}tableColumns")
     if columns is None:
         columns = etree.SubElement(root, f"{M}tableColumns")
-    old = {c.get("name", ""): c for c in columns.findall(f"{M}tableColumn")}
+    old = {_column_name(c): c for c in columns.findall(f"{M}tableColumn")}
     next_id = max([0, *[i for i in layout.ids if i is not None]]) + 1
     new_nodes = []
     for title, column_id in zip(layout.titles, layout.ids, strict=True):
         node = old.get(title)
         if node is None:
-            node = etree.Element(f"{M}tableColumn", id=str(next_id), name=title)
+            node = etree.Element(f"{M}tableColumn", id=str(next_id), name=escape_ooxml(title))
             next_id += 1
         elif column_id is None:
             node.set("id", str(next_id))

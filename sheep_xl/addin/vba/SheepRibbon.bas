@@ -1,63 +1,98 @@
 Attribute VB_Name = "SheepRibbon"
 Option Explicit
 
-' Callbacks of the SheepCRM ribbon tab (customUI14.xml). Each one runs a thin Python entry point
-' in sheep_xl.excel.ribbon; the API key never passes through VBA.
+' Callbacks of the SheepCRM ribbon tab (customUI14.xml). Each one checks what it needs of the
+' active workbook and sheet (SheepStart: one sentence if something is missing), then runs a thin
+' Python entry point of sheep_xl.excel.ribbon through a request file (SheepRequest). The API key
+' never passes through VBA, and an error is one sentence (SheepFail), never a reset.
 
 Public Sub SheepRefreshAll(control As IRibbonControl)
-    RunSheep "refresh_all()"
+    On Error GoTo failed
+    If Not SheepStart(NEED_WORKBOOK) Then Exit Sub
+    SheepRequest "refresh_all", ActiveWorkbook
 #If Not Mac Then
     ' The refresh told the worksheet functions to fetch again; recalculate them now.
     Application.CalculateFull
 #End If
+    Exit Sub
+failed:
+    SheepFail "Refresh all", Err.Description
 End Sub
 
 Public Sub SheepRefreshSheet(control As IRibbonControl)
-    RunSheep "refresh_sheet(" & PyStr(ActiveSheet.Name) & ")"
+    On Error GoTo failed
+    If Not SheepStart(NEED_EDITABLE_SHEET) Then Exit Sub
+    SheepRequest "refresh_sheet", ActiveWorkbook, ActiveSheet.Name
+    Exit Sub
+failed:
+    SheepFail "Refresh this sheet", Err.Description
 End Sub
 
 Public Sub SheepToggleRefreshOnOpen(control As IRibbonControl)
-    RunSheep "toggle_refresh_on_open()"
+    On Error GoTo failed
+    If Not SheepStart(NEED_WORKBOOK) Then Exit Sub
+    SheepRequest "toggle_refresh_on_open", ActiveWorkbook
+    Exit Sub
+failed:
+    SheepFail "Refresh on open on/off", Err.Description
 End Sub
 
 Public Sub SheepInsertTable(control As IRibbonControl)
-    Dim bucket As String, state As String, columns As String
-    If Not AskQuery(bucket, state, columns) Then Exit Sub
-    RunSheep "insert_table(" & PyStr(bucket) & ", " & PyStr(state) & ", " & PyStr(columns) & ")"
+    ' Python's Insert events dialog asks what to fetch; a table goes on a new sheet.
+    On Error GoTo failed
+    If Not SheepStart(NEED_NEW_SHEET) Then Exit Sub
+    SheepRequest "insert_dialog", ActiveWorkbook, "table", ActiveSheetName(), ActiveCellAddress()
+    Exit Sub
+failed:
+    SheepFail "Events table", Err.Description
 End Sub
 
 Public Sub SheepInsertFormula(control As IRibbonControl)
-    Dim bucket As String, state As String, columns As String
-    If Not AskQuery(bucket, state, columns) Then Exit Sub
-    RunSheep "insert_formula(" & PyStr(bucket) & ", " & PyStr(state) & ", " & PyStr(columns) _
-        & ", " & PyStr(ActiveSheet.Name) & ", " & PyStr(ActiveCell.Address(False, False)) & ")"
+    ' The same dialog; a live formula goes at the active cell.
+    On Error GoTo failed
+    If Not SheepStart(NEED_EDITABLE_SHEET) Then Exit Sub
+    SheepRequest "insert_dialog", ActiveWorkbook, "formula", ActiveSheet.Name, _
+        ActiveCell.Address(False, False)
+    Exit Sub
+failed:
+    SheepFail "Live formula", Err.Description
 End Sub
 
 Public Sub SheepSignIn(control As IRibbonControl)
-    RunSheep "sign_in()"
+    On Error GoTo failed
+    If Not SheepStart(NEED_NOTHING) Then Exit Sub
+    SheepRequest "sign_in", SheepActiveWorkbook()
+    Exit Sub
+failed:
+    SheepFail "Sign in", Err.Description
 End Sub
 
 Public Sub SheepSignOut(control As IRibbonControl)
-    RunSheep "sign_out()"
+    On Error GoTo failed
+    If Not SheepStart(NEED_NOTHING) Then Exit Sub
+    SheepRequest "sign_out", SheepActiveWorkbook()
+    Exit Sub
+failed:
+    SheepFail "Sign out", Err.Description
 End Sub
 
 Public Sub SheepDiagnostics(control As IRibbonControl)
-    RunSheep "diagnostics()"
+    On Error GoTo failed
+    If Not SheepStart(NEED_NOTHING) Then Exit Sub
+    SheepRequest "diagnostics", SheepActiveWorkbook()
+    Exit Sub
+failed:
+    SheepFail "Test connection", Err.Description
 End Sub
 
-Private Function AskQuery(bucket As String, state As String, columns As String) As Boolean
-    Dim answer As Variant
-    answer = Application.InputBox("sheepCRM bucket (your database name):", "SheepCRM", _
-        CStr(GetConfig("DEFAULT_BUCKET", "")), Type:=2)
-    If VarType(answer) = vbBoolean Then Exit Function
-    bucket = Trim$(CStr(answer))
-    answer = Application.InputBox("Events to fetch: confirmed, all, current, future, past, " _
-        & "running, draft, cancelled, enquiry or tbc", "SheepCRM", "confirmed", Type:=2)
-    If VarType(answer) = vbBoolean Then Exit Function
-    state = Trim$(CStr(answer))
-    answer = Application.InputBox("Columns: default, all, or field names separated by commas", _
-        "SheepCRM", "default", Type:=2)
-    If VarType(answer) = vbBoolean Then Exit Function
-    columns = Trim$(CStr(answer))
-    AskQuery = True
+Private Function ActiveSheetName() As String
+    ' For the dialog's "at the active cell" choice: "" unless the active sheet is an
+    ' unprotected worksheet.
+    On Error Resume Next
+    If SheepProblem(NEED_EDITABLE_SHEET) = "" Then ActiveSheetName = ActiveSheet.Name
+End Function
+
+Private Function ActiveCellAddress() As String
+    On Error Resume Next
+    If SheepProblem(NEED_EDITABLE_SHEET) = "" Then ActiveCellAddress = ActiveCell.Address(False, False)
 End Function

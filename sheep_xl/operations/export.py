@@ -1,11 +1,11 @@
-"""Export events to a new ``.xlsx`` (a formatted Excel table) or CSV."""
+"""Export events to a new ``.xlsx`` (a formatted Excel table with its stored query) or CSV."""
 
 from __future__ import annotations
 
 import csv
 import datetime as dt
 import io
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
@@ -13,17 +13,49 @@ from typing import IO, Any
 import pandas as pd
 
 from sheep_xl.api.client import ProgressCallback, SheepClient
-from sheep_xl.exceptions import InputError
+from sheep_xl.exceptions import InputError, WorkbookError
+from sheep_xl.files import atomic_path, check_target
 from sheep_xl.frames.columns import ColumnsArg, ColumnSelection
 from sheep_xl.frames.convert import column_specs, frame_warnings
 from sheep_xl.frames.excel_text import is_formula_like
 from sheep_xl.frames.fetch import fetch_events_frame
-from sheep_xl.tables.plan import DEFAULT_TABLE_NAME, plan_table
-from sheep_xl.tables.queries import SOURCE_SHEEPCRM, new_query
-from sheep_xl.workbook.files import atomic_path
-from sheep_xl.workbook.report import local_now, write_new_report
+from sheep_xl.tables.plan import DEFAULT_TABLE_NAME, TablePlan, plan_table
+from sheep_xl.tables.queries import (
+    MARKER_NAME,
+    OK,
+    QUERIES_PREAMBLE,
+    QUERIES_SHEET,
+    SOURCE_SHEEPCRM,
+    StoredQuery,
+    check_table_name,
+    new_query,
+    queries_plan,
+)
+from sheep_xl.writers.xlsx_new import SheetSpec, write_workbook
 
 STDOUT = "-"
+
+
+def local_now() -> dt.datetime:
+    """Now, as the wall-clock time people read on the SheepCRM sheet (no time zone)."""
+    return dt.datetime.now().replace(microsecond=0)
+
+
+def write_new_report(
+    path: Path,
+    results: Sequence[tuple[StoredQuery, TablePlan]],
+    *,
+    ran_at: dt.datetime,
+    refresh_on_open: bool = True,
+) -> None:
+    """A new workbook: one sheet per query's table, then the SheepCRM sheet and the marker."""
+    sheets = [SheetSpec(query.sheet, plan) for query, plan in results]
+    queries = [query.with_result(ran_at, plan.n_rows, OK) for query, plan in results]
+    sheets.append(SheetSpec(QUERIES_SHEET, queries_plan(queries), QUERIES_PREAMBLE))
+    marker = "TRUE" if refresh_on_open else "FALSE"
+    write_workbook(path, sheets, {MARKER_NAME: marker})
+
+
 # UTF-8 with a byte-order mark, for files and standard output alike: Excel reads a CSV as UTF-8
 # only when it starts with the BOM (without it, names like "Zoë" arrive garbled).
 CSV_ENCODING = "utf-8-sig"
@@ -66,10 +98,16 @@ def export_events(
 ) -> ExportResult:
     """Fetch ``bucket``/``state`` and write ``out`` (.xlsx, .csv or '-'). ``source`` is what a
     new workbook's stored query records (``demo`` when ``client`` is the built-in demo)."""
-    kind = output_kind(out)  # a bad file name is bad input: checked before fetching
+    # Bad input is checked before fetching: the file name and its folder, the table name.
+    kind = output_kind(out)
+    if out != STDOUT:
+        check_target(Path(out), errors=WorkbookError)
+    if kind == "xlsx":
+        check_table_name(table_name)
     frame = fetch_events_frame(
         client, bucket, state, columns, page_size=page_size, progress=progress
     )
+    warnings = frame_warnings(frame)
     if kind == "xlsx":
         query = new_query(
             bucket,
@@ -80,14 +118,18 @@ def export_events(
             source=source,
         )
         plan = plan_table(frame, table_name)
-        with atomic_path(Path(out)) as tmp:
+        with atomic_path(Path(out), errors=WorkbookError) as tmp:
             write_new_report(tmp, [(query, plan)], ran_at=now or local_now())
+        warnings = plan.warnings
     elif out == STDOUT:
         write_csv_stream(frame, stdout or io.StringIO())
     else:
-        with atomic_path(Path(out)) as tmp, tmp.open("w", encoding=CSV_ENCODING, newline="") as fh:
+        with (
+            atomic_path(Path(out), errors=WorkbookError) as tmp,
+            tmp.open("w", encoding=CSV_ENCODING, newline="") as fh,
+        ):
             write_csv(frame, fh)
-    return ExportResult(out, len(frame), len(frame.columns), frame_warnings(frame))
+    return ExportResult(out, len(frame), len(frame.columns), warnings)
 
 
 def _columns_text(columns: ColumnsArg) -> str:
@@ -118,9 +160,10 @@ def write_csv_stream(frame: pd.DataFrame, stream: IO[str]) -> None:
 
 
 def write_csv(frame: pd.DataFrame, fh: IO[str]) -> None:
-    """CSV with ISO dates; text a spreadsheet would run as a formula gets a leading quote."""
+    """CSV with ISO dates; text a spreadsheet would run as a formula gets a leading quote, in
+    the header row too (titles of extra fields are the server's field names, e.g. ``=cmd``)."""
     writer = csv.writer(fh, lineterminator="\n")
-    writer.writerow(list(frame.columns))
+    writer.writerow(["'" + t if is_formula_like(t) else t for t in map(str, frame.columns)])
     formatters = [_csv_formatter(spec.field.kind) for spec in column_specs(frame)]
     columns = [frame[c].tolist() for c in frame.columns]
     for row in zip(*columns, strict=True):

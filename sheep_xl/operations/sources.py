@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import datetime as dt
 from contextlib import ExitStack
-from types import TracebackType
 
 from sheep_xl.api.client import SheepClient
 from sheep_xl.tables.queries import SOURCE_DEMO, StoredQuery
@@ -64,12 +63,7 @@ class Connections:
     def __enter__(self) -> Connections:
         return self
 
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
+    def __exit__(self, *exc_info: object) -> None:
         self.close()
 
 

@@ -15,20 +15,20 @@ from pathlib import Path
 import pandas as pd
 
 from sheep_xl.api.client import ProgressCallback, SheepClient
-from sheep_xl.exceptions import SheepError, WorkbookError
-from sheep_xl.frames.convert import frame_warnings
+from sheep_xl.exceptions import ReadOnlyWorkbookError, SheepError, WorkbookError
+from sheep_xl.files import atomic_path, check_target, is_read_only
 from sheep_xl.frames.fetch import fetch_events_frame
+from sheep_xl.operations.export import local_now
+from sheep_xl.operations.sources import Connections, as_connections
 from sheep_xl.tables.plan import plan_table
 from sheep_xl.tables.queries import (
     MARKER_NAME,
     OK,
     StoredQuery,
+    check_distinct_tables,
     queries_plan,
     select_queries,
 )
-from sheep_xl.workbook.files import atomic_path
-from sheep_xl.workbook.report import local_now
-from sheep_xl.workbook.sources import Connections, as_connections
 from sheep_xl.writers.ooxml import XlsxPackage
 from sheep_xl.writers.xlsx_refresh import WorkbookEditor
 
@@ -63,19 +63,31 @@ def refresh_workbook(
     *,
     progress: Callable[[StoredQuery], ProgressCallback | None] | None = None,
     now: dt.datetime | None = None,
+    overwrite_read_only: bool = False,
 ) -> RefreshResult:
     """Fetch every selected stored query, then rewrite their tables in place (atomically).
 
     ``client`` serves the sheepCRM queries; demo queries get the in-process demo server (pass
-    `Connections` to control both)."""
+    `Connections` to control both). Everything that can be wrong with the file is found before
+    anything is fetched: a read-only workbook (refused unless ``overwrite_read_only``; the
+    add-in skips such files too), a folder it cannot be written in, a damaged package, queries
+    that cannot run or would share a table."""
     path = Path(path)
     if path.suffix.lower() != ".xlsx":
         raise WorkbookError(
             f"Cannot refresh {path.name}: sheep-xl refreshes .xlsx workbooks (save it as .xlsx)."
         )
+    if not overwrite_read_only and is_read_only(path):
+        raise ReadOnlyWorkbookError(
+            f"{path.name} is read-only, so it was not refreshed: make it writable, or give "
+            "--overwrite-read-only to refresh it anyway (it stays read-only)."
+        )
     package = XlsxPackage(path)
+    check_target(path, errors=WorkbookError)
     editor = WorkbookEditor(package)
+    editor.preflight()  # a damaged sheet or table part: reported before any request
     stored = editor.read_queries()
+    check_distinct_tables(stored)
     selected = select_queries(stored, query_names)
     for query in selected:
         query.validate()
@@ -90,7 +102,7 @@ def refresh_workbook(
     ran_at = now or local_now()
     results = apply_results(editor, stored, frames, ran_at)
     editor.finish(modified=dt.datetime.now(dt.UTC) if now is None else now, today=ran_at.date())
-    with atomic_path(path) as tmp:
+    with atomic_path(path, errors=WorkbookError) as tmp:
         package.save(tmp)
     return RefreshResult(path, results)
 
@@ -132,10 +144,10 @@ def apply_results(
         frame = frames.get(query.name)
         if frame is None:
             continue
-        write = editor.replace_table(plan_table(frame, query.table), query.sheet)
-        results.append(
-            QueryResult(query, len(frame), write.ref, frame_warnings(frame) + write.warnings)
-        )
+        plan = plan_table(frame, query.table)
+        write = editor.replace_table(plan, query.sheet)
+        # the plan's warnings: the frame's, and what Excel's limits changed (and the writer's)
+        results.append(QueryResult(query, len(frame), write.ref, plan.warnings + write.warnings))
         finished[query.name] = query.with_result(ran_at, len(frame), OK)
     editor.replace_table(queries_plan([finished.get(q.name, q) for q in stored]))
     if editor.defined_name(MARKER_NAME) is None:

@@ -16,10 +16,10 @@ import xlwings as xw
 from sheep_xl.api.client import SheepClient
 from sheep_xl.exceptions import SheepError
 from sheep_xl.frames.fetch import fetch_events_frame
+from sheep_xl.operations.export import local_now
+from sheep_xl.operations.sources import Connections, as_connections
 from sheep_xl.tables.plan import plan_table
-from sheep_xl.tables.queries import OK, StoredQuery, select_queries
-from sheep_xl.workbook.report import local_now
-from sheep_xl.workbook.sources import Connections, as_connections
+from sheep_xl.tables.queries import OK, StoredQuery, check_distinct_tables, select_queries
 from sheep_xl.writers.live import (
     StatusBar,
     find_table,
@@ -50,6 +50,7 @@ def refresh_book(
     connections = as_connections(client)
     status = StatusBar(book)
     stored = read_queries(book)
+    check_distinct_tables(stored)
     if sheet_name is not None:
         selected = [q for q in stored if _query_sheet(book, q).lower() == sheet_name.lower()]
     else:

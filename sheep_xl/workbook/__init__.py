@@ -1,1 +1,0 @@
-"""Headless workbook operations behind the CLI: export events, refresh stored queries."""
