@@ -2,9 +2,9 @@
 
 Run: ``python benchmarks/fault_matrix.py`` (about 20 seconds; ``--only NAME`` for some cases).
 
-Each case starts a local fault server (``tests/faultserver.py``) on 127.0.0.1, writes a settings
-file, sets the key, runs ``sheep_xl.cli.main`` in this process and checks what a user would see:
-the exit code, exactly one line on stderr for an error, no traceback, no "unexpected", and never
+Each case starts a local fault server (``tests/support/faultserver.py``) on 127.0.0.1, writes a
+settings file, sets the key, runs ``sheep_xl.cli.main`` in this process and checks what a user
+would see: the exit code, exactly one line on stderr for an error, no traceback, no "unexpected", and never
 the key or a password. One line per case: the case, its exit code, time to the answer in ms,
 peak Python memory during the case (``tracemalloc``), and the first line of the message; then
 ``N cases: N ok, N failed``. The exit status is 1 when any case failed.
@@ -33,7 +33,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT / "tests"), str(ROOT)]
 
 import keyring  # noqa: E402
-from faultserver import (  # noqa: E402
+from keyring.backend import KeyringBackend  # noqa: E402
+from support.faultserver import (  # noqa: E402
     FaultServer,
     Reply,
     Seen,
@@ -43,7 +44,6 @@ from faultserver import (  # noqa: E402
     gzip_bomb,
     nested_json,
 )
-from keyring.backend import KeyringBackend  # noqa: E402
 
 from sheep_xl.cli import main  # noqa: E402
 

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sheep_xl.api.client import SheepClient
 from sheep_xl.api.validation import validate_bucket
 from sheep_xl.config import resolve_api_url, save_setting
 from sheep_xl.credentials import delete_key, keyring_user, store_key
@@ -37,6 +36,8 @@ def sign_in(key: str, bucket: str, api_url: str | None = None, check: bool = Tru
     url = resolve_api_url(api_url)
     bucket = validate_bucket(bucket)
     if check:
+        from sheep_xl.api.client import SheepClient  # requests: only when signing in
+
         with SheepClient(api_key=key, base_url=url) as client:
             client.check_access(bucket)
     store_key(url, key)

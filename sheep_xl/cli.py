@@ -424,6 +424,13 @@ def _common_options(suppress: bool, api_url: bool = True) -> argparse.ArgumentPa
     return common
 
 
+def cmd_excel_check(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    """``sheep-xl excel-check``: the acceptance kit (sheep_xl.acceptance) on this Excel."""
+    from sheep_xl.acceptance.runner import run_from_args
+
+    return run_from_args(args, out, err)
+
+
 def build_parser() -> argparse.ArgumentParser:
     common = _common_options(suppress=True)
     local = _common_options(suppress=True, api_url=False)  # for commands that stay offline
@@ -538,6 +545,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--now", help="the refresh time to record, e.g. 2026-11-24T09:00 (default now)")
     p.add_argument("--today", help="with --demo: the demo data's 'today', e.g. 2026-11-24")
     p.set_defaults(func=cmd_templates_build)
+
+    p = add("excel-check", cmd_excel_check, "check sheep-xl against this computer's Excel")
+    from sheep_xl.acceptance.options import add_arguments as _excel_check_arguments
+
+    _excel_check_arguments(p)
 
     p = add("demo-server", cmd_demo_server, "run the demo sheepCRM server until Ctrl-C")
     p.add_argument("--port", type=int, default=8765, help="port to listen on (default 8765)")

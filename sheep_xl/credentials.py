@@ -8,16 +8,24 @@ from __future__ import annotations
 
 import os
 import sys
+import types
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
-import keyring
-import keyring.backends.chainer
-import keyring.backends.fail
-import keyring.errors
-
 from sheep_xl.exceptions import ApiKeyMissingError, CredentialStoreError, InvalidApiKeyError
 from sheep_xl.redaction import remember_secret
+
+
+def _keyring() -> types.ModuleType:
+    """keyring, imported when a key is read or stored: it costs a ribbon click ~40 ms (it pulls
+    in urllib.request, http.client and ssl) that most clicks, which never touch a key, skip."""
+    import keyring
+    import keyring.backends.chainer
+    import keyring.backends.fail
+    import keyring.errors
+
+    return keyring
+
 
 ENV_API_KEY = "SHEEP_API_KEY"
 KEYRING_SERVICE = "sheep-xl"
@@ -83,6 +91,7 @@ def keyring_user(api_url: str) -> str:
 
 def stored_key(api_url: str) -> str | None:
     """The key in the OS credential store for this API host, or None (also when no store exists)."""
+    keyring = _keyring()
     try:
         return keyring.get_password(KEYRING_SERVICE, keyring_user(api_url)) or None
     except keyring.errors.KeyringError:
@@ -123,6 +132,7 @@ def describe_key_source(api_url: str) -> str:
 def store_key(api_url: str, key: str) -> None:
     """Store ``key`` for the API host; a key that could never be sent is refused first."""
     key = validate_api_key(key)
+    keyring = _keyring()
     try:
         keyring.set_password(KEYRING_SERVICE, keyring_user(api_url), key)
     except keyring.errors.NoKeyringError:
@@ -140,6 +150,7 @@ def credential_store_problem(api_url: str, platform: str = sys.platform) -> str 
     A store counts as missing when keyring fell back to its ``fail`` backend, when its chainer
     has no backends, or when asking it raises ``NoKeyringError``; asking for this host's entry
     is what ``login`` would do next anyway, so it prompts for nothing new."""
+    keyring = _keyring()
     try:
         backend = keyring.get_keyring()
     except keyring.errors.KeyringError:
@@ -183,6 +194,7 @@ def check_credential_store(api_url: str) -> None:
 
 def delete_key(api_url: str) -> bool:
     """Remove the stored key; True when one was removed."""
+    keyring = _keyring()
     try:
         keyring.delete_password(KEYRING_SERVICE, keyring_user(api_url))
     except keyring.errors.PasswordDeleteError:
@@ -194,6 +206,7 @@ def delete_key(api_url: str) -> bool:
 
 def keyring_backend_name() -> str:
     """The backend's class name; for a chainer, the backends it chains (``a + b``)."""
+    keyring = _keyring()
     try:
         backend = keyring.get_keyring()
     except Exception:  # diagnostics must not fail

@@ -2,22 +2,14 @@
 
 from __future__ import annotations
 
-import datetime as dt
-import os
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import keyring
 import keyring.errors
 import pytest
 from keyring.backend import KeyringBackend
-
-REPO_ROOT = Path(__file__).resolve().parent.parent
-# The official spec lives beside the project, never inside it (see README, "Tests").
-SPEC_PATH = Path(
-    os.environ.get("SHEEP_OPENAPI_SPEC", REPO_ROOT.parent / "shared" / "sheepcrm-openapi.yaml")
-)
+from support import DEMO_TODAY, SPEC_PATH
 
 
 @pytest.fixture(scope="session")
@@ -31,8 +23,6 @@ def openapi_spec() -> dict[str, Any]:
 
 
 # --- isolation: never touch the real credential store, config file or environment ----------
-
-DEMO_TODAY = dt.date(2026, 11, 24)
 
 
 class MemoryKeyring(KeyringBackend):

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 import xlwings as xw
-from xlwings_memory import new_book, uninstall
+from support.xlwings_memory import new_book, uninstall
 
 from sheep_xl import accounts
 from sheep_xl.cli import main

@@ -11,7 +11,7 @@ import time
 from pathlib import Path
 
 import pytest
-from faultserver import FaultServer, Reply, bookings, events, gzip_bomb, nested_json
+from support.faultserver import FaultServer, Reply, bookings, events, gzip_bomb, nested_json
 
 from sheep_xl.cli import main
 

@@ -12,7 +12,7 @@ import tracemalloc
 from pathlib import Path
 
 import pytest
-from faultserver import (
+from support.faultserver import (
     FaultServer,
     Reply,
     Seen,

@@ -6,7 +6,7 @@ from __future__ import annotations
 import time
 
 import pytest
-from faultserver import FaultServer, Reply, Seen, bookings, events
+from support.faultserver import FaultServer, Reply, Seen, bookings, events
 
 from sheep_xl.api.client import SheepClient
 from sheep_xl.exceptions import (

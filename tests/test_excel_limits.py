@@ -13,7 +13,7 @@ from lxml import etree
 from openpyxl.worksheet.table import Table
 from python_calamine import CalamineWorkbook
 from support import ooxml_check
-from xlwings_memory import engine_of, new_book, uninstall
+from support.xlwings_memory import engine_of, new_book, uninstall
 
 from sheep_xl.exceptions import ExcelLimitError, InputError
 from sheep_xl.frames.catalogue import GENERAL

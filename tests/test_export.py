@@ -9,8 +9,8 @@ import zipfile
 
 import openpyxl
 import pytest
-from faultserver import FaultServer, bookings
 from python_calamine import CalamineWorkbook
+from support.faultserver import FaultServer, bookings
 
 from sheep_xl.api.client import SheepClient
 from sheep_xl.operations.export import export_events

@@ -18,10 +18,10 @@ import keyring.backends.fail
 import keyring.errors
 import openpyxl
 import pytest
-from conftest import REPO_ROOT
 from keyring.backend import KeyringBackend
 from python_calamine import CalamineWorkbook
-from xlwings_memory import cell_format, cell_value, new_book, uninstall
+from support import REPO_ROOT
+from support.xlwings_memory import cell_format, cell_value, new_book, uninstall
 
 from sheep_xl.cli import build_parser, main
 from sheep_xl.demo.server import DEMO_API_KEY, DemoServer

@@ -15,9 +15,9 @@ from typing import Any
 import openpyxl
 import pandas as pd
 import pytest
-from conftest import DEMO_TODAY, REPO_ROOT
 from openpyxl.worksheet.table import Table, TableColumn, TableFormula
 from python_calamine import CalamineWorkbook
+from support import DEMO_TODAY, REPO_ROOT
 
 from sheep_xl.api.client import SheepClient
 from sheep_xl.cli import main
@@ -616,7 +616,7 @@ def test_error_value_repr() -> None:
 def test_user_formulas_on_untouched_sheets_follow_a_refresh(tmp_path: Path) -> None:
     """A person's own sheet (reportkit's Notes: ``=Summary!B1*2``) gets a fresh cached value
     too, so its part is rewritten when the data changed (and only then)."""
-    from reportkit import make_report
+    from support.reportkit import make_report
     from test_refresh import some_events
 
     from sheep_xl.operations.export import export_events

@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from conftest import DEMO_TODAY
+from support import DEMO_TODAY
 
 from sheep_xl.api.states import ACCEPTED, STATE_DESCRIPTIONS
 from sheep_xl.demo.server import DEMO_API_KEY, DemoServer

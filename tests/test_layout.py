@@ -7,9 +7,9 @@ import copy
 from pathlib import Path
 
 import openpyxl
-from conftest import DEMO_TODAY
 from openpyxl.worksheet.table import TableColumn, TableFormula
-from xlwings_memory import new_book, uninstall
+from support import DEMO_TODAY
+from support.xlwings_memory import new_book, uninstall
 
 from sheep_xl.demo.data import demo_events
 from sheep_xl.frames import events_frame

@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from conftest import DEMO_TODAY, REPO_ROOT
-from reportkit import make_report
+from support import DEMO_TODAY, REPO_ROOT
+from support.reportkit import make_report
 from test_refresh import some_events
 
 from sheep_xl.api.client import SheepClient

@@ -1,5 +1,5 @@
 """The live writer through xlwings' real Book/Sheet/Range/Table classes and conversion code,
-running on the in-memory engine (tests/xlwings_memory) instead of Excel."""
+running on the in-memory engine (tests/support/xlwings_memory) instead of Excel."""
 
 from __future__ import annotations
 
@@ -9,9 +9,9 @@ from collections.abc import Iterator
 
 import pytest
 import xlwings as xw
-from conftest import DEMO_TODAY
-from faultserver import FaultServer, Reply
-from xlwings_memory import (
+from support import DEMO_TODAY
+from support.faultserver import FaultServer, Reply
+from support.xlwings_memory import (
     cell_format,
     cell_formula,
     cell_value,

@@ -12,7 +12,7 @@ import re
 from pathlib import Path
 
 import openpyxl
-from xlwings_memory import new_book, uninstall
+from support.xlwings_memory import new_book, uninstall
 
 from sheep_xl.tables.queries import QUERIES_HEADER_ROW, QUERY_TITLES, new_query
 
@@ -79,3 +79,14 @@ def test_every_writer_puts_the_queries_table_at_the_same_row(tmp_path, demo_clie
         assert sheet.tables[0].range.row == QUERIES_HEADER_ROW
     finally:
         uninstall()
+
+
+def test_no_test_imports_conftest() -> None:
+    """Shared test helpers live in tests/support; conftest holds only fixtures."""
+    tests = Path(__file__).resolve().parent
+    offenders = [
+        str(path.relative_to(tests))
+        for path in tests.rglob("*.py")
+        if re.search(r"^\s*(from conftest import|import conftest)", path.read_text("utf-8"), re.M)
+    ]
+    assert offenders == []

@@ -16,9 +16,8 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from conftest import DEMO_TODAY, REPO_ROOT
 from python_calamine import CalamineWorkbook
-from support import ooxml_check
+from support import DEMO_TODAY, REPO_ROOT, ooxml_check
 from support.excel_style import excel_style
 from support.ooxml_check import check_package, read_package, write_package
 

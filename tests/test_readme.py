@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from conftest import REPO_ROOT
+from support import REPO_ROOT
 
 
 def block(name: str) -> str:

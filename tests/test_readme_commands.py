@@ -12,7 +12,7 @@ from __future__ import annotations
 import argparse
 import re
 
-from conftest import REPO_ROOT
+from support import REPO_ROOT
 
 from sheep_xl.cli import build_parser
 

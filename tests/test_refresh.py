@@ -12,11 +12,11 @@ from pathlib import Path
 
 import openpyxl
 import pytest
-from conftest import DEMO_TODAY
-from faultserver import FaultServer, Reply, Seen, bookings
 from lxml import etree
 from python_calamine import CalamineWorkbook
-from reportkit import make_report
+from support import DEMO_TODAY
+from support.faultserver import FaultServer, Reply, Seen, bookings
+from support.reportkit import make_report
 
 from sheep_xl.api.client import SheepClient
 from sheep_xl.cli import main

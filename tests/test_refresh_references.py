@@ -14,7 +14,6 @@ from pathlib import Path
 
 import openpyxl
 import pytest
-from conftest import DEMO_TODAY
 from lxml import etree
 from openpyxl.chart import BarChart, Reference
 from openpyxl.formatting.rule import FormulaRule
@@ -23,7 +22,7 @@ from openpyxl.utils import column_index_from_string, get_column_letter
 from openpyxl.workbook.defined_name import DefinedName
 from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.hyperlink import Hyperlink
-from support import ooxml_check
+from support import DEMO_TODAY, ooxml_check
 
 from sheep_xl.api.client import SheepClient
 from sheep_xl.demo.data import demo_events

@@ -8,8 +8,15 @@ from collections.abc import Iterator
 
 import pytest
 import xlwings as xw
-from conftest import DEMO_TODAY
-from xlwings_memory import cell_format, cell_formula, engine_of, new_book, table_ref, uninstall
+from support import DEMO_TODAY
+from support.xlwings_memory import (
+    cell_format,
+    cell_formula,
+    engine_of,
+    new_book,
+    table_ref,
+    uninstall,
+)
 
 from sheep_xl.demo.data import demo_events
 from sheep_xl.demo.server import DEMO_API_KEY, DemoServer

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import openpyxl
 import pytest
-from conftest import DEMO_TODAY, REPO_ROOT
+from support import DEMO_TODAY, REPO_ROOT
 
 from sheep_xl.api.client import SheepClient
 from sheep_xl.cli import main

@@ -9,8 +9,8 @@ import time
 from collections.abc import Iterator
 
 import pytest
-from excel_runtime import call_like_excel, windows_udf_runtime
-from faultserver import FaultServer, Reply
+from support.excel_runtime import call_like_excel, windows_udf_runtime
+from support.faultserver import FaultServer, Reply
 
 from sheep_xl.demo.server import DEMO_API_KEY
 from sheep_xl.frames.catalogue import BY_NAME, DEFAULT_COLUMNS

@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import xlwings as xw
-from xlwings_memory import (
+from support.xlwings_memory import (
     MemoryEngine,
     MemoryRange,
     cell_format,

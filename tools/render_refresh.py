@@ -4,7 +4,7 @@
 
 Builds the test suite's report workbook (a sheep-xl table plus a formula sheet with structured
 references, a chart, conditional formatting, data validation, a defined name and a user sheet:
-tests/reportkit.py), refreshes it from a demo server with 50 and then 10 events, and renders
+tests/support/reportkit.py), refreshes it from a demo server with 50 and then 10 events, and renders
 every sheet after each refresh with LibreOffice.
 """
 
@@ -18,7 +18,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))
 
-from reportkit import make_report  # noqa: E402
+from support.reportkit import make_report  # noqa: E402
 from test_refresh import some_events  # noqa: E402
 
 from sheep_xl.api.client import SheepClient  # noqa: E402

@@ -57,6 +57,7 @@ SOURCE_MODULES: tuple[tuple[str, str, ModuleKind], ...] = (
     ("SheepOnOpen", "SheepOnOpen.bas", "standard"),
     ("SheepRun", "SheepRun.bas", "standard"),
     ("SheepRibbon", "SheepRibbon.bas", "standard"),
+    ("SheepProbe", "SheepProbe.bas", "standard"),  # for sheep-xl excel-check
 )
 
 

@@ -27,7 +27,6 @@ from typing import Any, TypeVar
 import xlwings as xw
 
 from sheep_xl import accounts
-from sheep_xl.api.client import SheepClient
 from sheep_xl.api.states import resolve_state
 from sheep_xl.api.validation import validate_bucket
 from sheep_xl.config import resolve_api_url
@@ -179,6 +178,8 @@ def insert_table(book: xw.Book, bucket: str, state: str, columns: str = "default
     sheets = {s.name.lower() for s in book.sheets}
     sheet = _unique(sheets, f"{resolve_state(state).name.title()} events")
     query = new_query(bucket, state, columns or "default", sheet=sheet, table=table)
+    from sheep_xl.api.client import SheepClient  # requests: only when a query runs
+
     with SheepClient() as client:
         outcome = insert_query(book, client, query)
     if not outcome.ok:

@@ -17,7 +17,9 @@ cells, so format the spill area (the ribbon's *Insert live formula* does it for 
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
+import math
 import os
 import threading
 from collections.abc import Sequence
@@ -176,10 +178,64 @@ def parse_options(options: Any) -> dict[str, Any]:
     return parsed
 
 
+# --- results in the form the COM call returns ------------------------------------------------
+
+_UTC = dt.UTC
+
+
+def excel_result(value: Any) -> Any:
+    """A plan value as xlwings' Windows conversion hands it to COM (``com_value``, then the
+    engine's ``prepare_xl_data_element``): empty cells are ``""``, dates and date-times are
+    datetimes stamped UTC (the wall clock kept: xlwings does this so pywin32 does not shift
+    them), times are fractions of a day, numpy numbers are floats. Results kept in this form
+    are returned with xlwings' ``raw`` converter, which passes them through untouched; a test
+    runs xlwings' real conversion code over the same values and compares."""
+    kind = type(value)
+    if value is None:
+        return ""
+    if kind is str or kind is bool or kind is int:
+        return value
+    if kind is float:
+        return "" if math.isnan(value) else value
+    if kind is dt.datetime:
+        return value.replace(tzinfo=_UTC)
+    if kind is dt.date:
+        return dt.datetime(value.year, value.month, value.day, tzinfo=_UTC)
+    if kind is dt.time:
+        return com_value(value)
+    return _like_xlwings(value)
+
+
+def _like_xlwings(value: Any) -> Any:
+    """What ``_xlwindows.Engine.prepare_xl_data_element`` does, for the rare values a plan
+    does not make itself (pandas and numpy scalars, subclasses)."""
+    import numpy as np
+    import pandas as pd
+
+    if isinstance(value, dt.time):
+        return com_value(value)
+    if isinstance(value, (dt.date, np.datetime64)):
+        if value is pd.NaT:
+            return ""
+        if isinstance(value, np.datetime64):
+            value = pd.Timestamp(value)
+        if isinstance(value, pd.Timestamp):
+            value = value.to_pydatetime()
+        if not isinstance(value, dt.datetime):
+            return dt.datetime(value.year, value.month, value.day, tzinfo=_UTC)
+        return value.replace(tzinfo=None).replace(tzinfo=_UTC)
+    if pd.isna(value):
+        return ""
+    if isinstance(value, np.number):
+        return float(value)
+    return value
+
+
 # --- the functions -----------------------------------------------------------------------------
 
 
 @worksheet_function(
+    raw_result=True,
     bucket='Your sheepCRM database name, e.g. "example"',
     state="all, current, draft, future, past, running, confirmed, cancelled, enquiry or tbc",
     columns='Optional: "default", "all", or field names/titles (text or a range)',
@@ -197,15 +253,17 @@ def SHEEP_EVENTS(bucket: Any, state: Any, columns: Any = None, options: Any = No
     result_key = (fetch_key, fetched_at, selection.name, chosen, opts["header"], opts["limit"])
 
     def render() -> list[list[Any]]:
+        """The table in the form the COM call returns (`excel_result`), cached as such: a warm
+        call is then a lookup, with nothing converted per cell (declared ``raw``)."""
         rows = records if selection.keep is None else [r for r in records if selection.keep(r)]
         if opts["limit"] is not None:
             rows = rows[: opts["limit"]]
         plan = plan_table(events_frame(rows, chosen))
         # a spill cannot pass the sheet's last row or column even from A1: say so, in the cell
         check_excel_limits(plan, 1 if opts["header"] else 0, 1)
-        body = [[com_value(v) for v in row] for row in plan.rows]
-        table = ([plan.titles] if opts["header"] else []) + body
-        return table or [[None] * max(plan.n_cols, 1)]
+        body = [[excel_result(v) for v in row] for row in plan.iter_rows()]
+        table = ([[excel_result(t) for t in plan.titles]] if opts["header"] else []) + body
+        return table or [[""] * max(plan.n_cols, 1)]
 
     return _results.get(result_key, render)
 
@@ -232,7 +290,7 @@ def SHEEP_EVENT(bucket: Any, uid: Any, field: Any = "title") -> Any:
     if record is None:
         raise NotFoundError(f"Event '{uid}' was not found in bucket '{bucket}'.")
     plan = plan_table(events_frame([record], selection))
-    value = com_value(plan.rows[0][0])
+    value = com_value(plan.column(0)[0])
     return "" if value is None else value
 
 
@@ -269,4 +327,4 @@ def function_names() -> Sequence[str]:
     return ("SHEEP_EVENTS", "SHEEP_EVENT", "SHEEP_COUNT", "SHEEP_STATES", "SHEEP_COLUMNS")
 
 
-__all__ = ["clear_cache", "function_names", "parse_options"]
+__all__ = ["clear_cache", "excel_result", "function_names", "parse_options"]

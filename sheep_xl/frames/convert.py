@@ -23,7 +23,7 @@ import logging
 import math
 import re
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -148,7 +148,7 @@ def events_frame(records: Iterable[Mapping[str, Any]], columns: ColumnsArg = Non
     selection = resolve_columns(columns)
     rows = list(records)
     report = ConversionReport()
-    chosen = _fields_for(selection, rows, report)
+    chosen = fields_for(selection, rows, report)
     data: dict[str, Any] = {}
     for fld, key in chosen:
         derive = DERIVERS.get(fld.name)
@@ -252,17 +252,21 @@ def safe_field_name(name: object) -> str:
     return text[:MAX_TITLE].strip()
 
 
-def _fields_for(
-    selection: ColumnSelection, rows: Sequence[Mapping[str, Any]], report: ConversionReport
+def fields_for(
+    selection: ColumnSelection,
+    rows: Sequence[Mapping[str, Any]],
+    report: ConversionReport,
+    lookup: Callable[[str], Field] = field_for,
+    known: Collection[str] = BY_NAME.keys(),
 ) -> list[tuple[Field, str]]:
-    """Each column's field and the record key its values come from.
+    """Each column's field and the record key its values come from, for any kind of record
+    (``lookup`` and ``known`` are its catalogue's; the events catalogue by default).
 
     With ``all``, fields the catalogue lacks follow, in the order first seen. Their names are
     made safe (`safe_field_name`) and unique among the titles, once per name and in one pass
     over the records, so the work grows in step with the number of fields."""
-    chosen = [(field_for(name), name) for name in selection.fields]
+    chosen = [(lookup(name), name) for name in selection.fields]
     if selection.include_unknown:
-        known = set(BY_NAME)
         extra: dict[str, None] = {}
         for row in rows:
             for name in row:

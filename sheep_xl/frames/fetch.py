@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import pandas as pd
 
-from sheep_xl.api.client import ProgressCallback, SheepClient
 from sheep_xl.frames.columns import ColumnsArg, resolve_columns
 from sheep_xl.frames.convert import events_frame, sort_frame
+
+if TYPE_CHECKING:  # the client is the caller's: importing this module needs no HTTP stack
+    from sheep_xl.api.client import ProgressCallback, SheepClient
 
 
 def fetch_events_frame(

@@ -16,16 +16,14 @@ from typing import Any
 
 import pandas as pd
 
-from sheep_xl.frames.catalogue import Catalogue, Field
-from sheep_xl.frames.columns import ColumnsArg, ColumnSelection, resolve_columns
+from sheep_xl.frames.catalogue import Catalogue
+from sheep_xl.frames.columns import ColumnsArg, resolve_columns
 from sheep_xl.frames.convert import (
     ATTRS_KEY,
     ConversionReport,
     FrameMeta,
     _convert,
-    _infer_kind,
-    _unique,
-    safe_field_name,
+    fields_for,
 )
 
 log = logging.getLogger(__name__)
@@ -47,7 +45,9 @@ def records_frame(
     selection = resolve_columns(columns, catalogue)
     rows = list(records)
     report = ConversionReport()
-    chosen = _fields_for(selection, catalogue, rows, report)
+    chosen = fields_for(
+        selection, rows, report, catalogue.field_for, catalogue.known | set(selection.fields)
+    )
     data: dict[str, Any] = {}
     derive_by = derivers or {}
     for fld, key in chosen:
@@ -66,34 +66,3 @@ def records_frame(
         catalogue=catalogue.noun,
     )
     return frame
-
-
-def _fields_for(
-    selection: ColumnSelection,
-    catalogue: Catalogue,
-    rows: Sequence[Mapping[str, Any]],
-    report: ConversionReport,
-) -> list[tuple[Field, str]]:
-    """Each column's field and the record key its values come from; with ``all``, the fields
-    the catalogue lacks follow in the order first seen, their names made safe and unique (as
-    ``convert._fields_for`` does for events)."""
-    chosen = [(catalogue.field_for(name), name) for name in selection.fields]
-    if selection.include_unknown:
-        known = catalogue.known | set(selection.fields)
-        extra: dict[str, None] = {}
-        for row in rows:
-            for name in row:
-                if name not in known and name not in extra:
-                    extra[name] = None
-        titles = {f.title for f, _ in chosen}
-        for name in extra:
-            safe = safe_field_name(name)
-            if not safe:
-                report.dropped.append(name)
-                continue
-            if safe != name:
-                report.renamed.append(name)
-            title = _unique(safe, titles)
-            kind = _infer_kind([r.get(name) for r in rows])
-            chosen.append((Field(title if safe != name else name, kind, title), name))
-    return chosen

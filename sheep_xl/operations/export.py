@@ -28,17 +28,13 @@ from sheep_xl.tables.queries import (
     SOURCE_SHEEPCRM,
     StoredQuery,
     check_table_name,
+    local_now,
     new_query,
     queries_plan,
 )
 from sheep_xl.writers.xlsx_new import SheetSpec, write_workbook
 
 STDOUT = "-"
-
-
-def local_now() -> dt.datetime:
-    """Now, as the wall-clock time people read on the SheepCRM sheet (no time zone)."""
-    return dt.datetime.now().replace(microsecond=0)
 
 
 def write_new_report(

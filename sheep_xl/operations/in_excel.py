@@ -10,16 +10,21 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import xlwings as xw
 
-from sheep_xl.api.client import SheepClient
 from sheep_xl.exceptions import SheepError
 from sheep_xl.frames.fetch import fetch_events_frame
-from sheep_xl.operations.export import local_now
 from sheep_xl.operations.sources import Connections, as_connections
 from sheep_xl.tables.plan import plan_table
-from sheep_xl.tables.queries import OK, StoredQuery, check_distinct_tables, select_queries
+from sheep_xl.tables.queries import (
+    OK,
+    StoredQuery,
+    check_distinct_tables,
+    local_now,
+    select_queries,
+)
 from sheep_xl.writers.live import (
     StatusBar,
     find_table,
@@ -28,6 +33,9 @@ from sheep_xl.writers.live import (
     write_queries,
     write_table,
 )
+
+if TYPE_CHECKING:  # the caller's client: a ribbon click that runs no query loads no HTTP stack
+    from sheep_xl.api.client import SheepClient
 
 
 @dataclass

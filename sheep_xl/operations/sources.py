@@ -13,9 +13,12 @@ from __future__ import annotations
 
 import datetime as dt
 from contextlib import ExitStack
+from typing import TYPE_CHECKING
 
-from sheep_xl.api.client import SheepClient
 from sheep_xl.tables.queries import SOURCE_DEMO, StoredQuery
+
+if TYPE_CHECKING:  # imported when a client is made: a ribbon click loads requests only then
+    from sheep_xl.api.client import SheepClient
 
 
 class Connections:
@@ -43,12 +46,15 @@ class Connections:
 
     def sheepcrm(self) -> SheepClient:
         if self._sheepcrm is None:
+            from sheep_xl.api.client import SheepClient
+
             self._sheepcrm = self._stack.enter_context(SheepClient(base_url=self._api_url))
         return self._sheepcrm
 
     def demo(self) -> SheepClient:
         if self._demo is None:
             # Imported here: the demo data is only loaded when a demo query runs.
+            from sheep_xl.api.client import SheepClient
             from sheep_xl.demo.server import DEMO_API_KEY, DemoServer
 
             server = self._stack.enter_context(DemoServer(today=self._demo_today))

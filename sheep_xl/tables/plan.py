@@ -22,9 +22,10 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Sequence
-from dataclasses import dataclass, field, replace
-from typing import Any
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, replace
+from functools import partial
+from typing import Any, overload
 
 import numpy as np
 import pandas as pd
@@ -65,25 +66,155 @@ class PlanColumn:
     hyperlink: bool = False
 
 
-@dataclass
+CHUNK_ROWS = 4096  # rows converted at a time when a plan's values are read
+
+
+class _ColumnValues:
+    """One column's cells. A plan built from a frame keeps the frame's column and converts it
+    a chunk at a time whenever it is read, so a writer streaming 200k rows never holds a Python
+    object per cell (2.2 KB a row of 21 columns); a plan built from rows holds its list.
+
+    The plan's blanking rules (numbers beyond Excel's range, dates before the date system's
+    first day) are recorded and applied to every chunk read, in the order they were applied,
+    so the values read are exactly those a full list would hold after the same edits."""
+
+    __slots__ = ("_rules", "_series", "_values", "kind")
+
+    def __init__(
+        self, kind: str, series: pd.Series | None = None, values: list[Cell] | None = None
+    ) -> None:
+        self.kind = kind
+        self._series = series
+        self._values = values
+        self._rules: list[Callable[[list[Cell]], int]] = []
+
+    def read(self, start: int, stop: int) -> list[Cell]:
+        """The cells of rows ``start`` to ``stop`` (a new list: changing it changes nothing)."""
+        if self._values is not None:
+            return self._values[start:stop]
+        assert self._series is not None
+        out = _excel_values(self._series.iloc[start:stop], self.kind)
+        for rule in self._rules:
+            rule(out)
+        return out
+
+    def apply(self, rule: Callable[[list[Cell]], int], n_rows: int) -> int:
+        """Apply ``rule`` (it empties cells in a list and counts them) to every cell from now
+        on; returns how many cells it emptied."""
+        if self._values is not None:
+            return rule(self._values)
+        count = sum(rule(self.read(s, min(s + CHUNK_ROWS, n_rows))) for s in _starts(n_rows))
+        self._rules.append(rule)
+        return count
+
+
+def _starts(n_rows: int) -> range:
+    return range(0, n_rows, CHUNK_ROWS)
+
+
+class RowView(Sequence[list[Cell]]):
+    """A plan's rows, read on demand (see `TablePlan.rows`)."""
+
+    def __init__(self, plan: TablePlan) -> None:
+        self._plan = plan
+
+    def __len__(self) -> int:
+        return self._plan.n_rows
+
+    def __iter__(self) -> Iterator[list[Cell]]:
+        for row in self._plan.iter_rows():
+            yield list(row)
+
+    @overload
+    def __getitem__(self, index: int) -> list[Cell]: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> list[list[Cell]]: ...
+
+    def __getitem__(self, index: int | slice) -> list[Cell] | list[list[Cell]]:
+        n = len(self)
+        if isinstance(index, slice):
+            start, stop, step = index.indices(n)
+            rows = [list(r) for r in self._plan.iter_rows(start, max(stop, start))]
+            return rows[::step]
+        if index < 0:
+            index += n
+        if not 0 <= index < n:
+            raise IndexError("row index out of range")
+        return [column.read(index, index + 1)[0] for column in self._plan.data]
+
+
 class TablePlan:
-    name: str
-    columns: list[PlanColumn]
-    rows: list[list[Cell]]
-    style: str = DEFAULT_TABLE_STYLE
-    warnings: list[str] = field(default_factory=list)
+    """A table's columns and cells. ``rows`` (a list of rows) is how plans are built by hand
+    (the stored queries, tests); `plan_table` builds one over a frame's columns instead, which
+    is what keeps the new-workbook writer's memory flat however many rows there are."""
+
+    def __init__(
+        self,
+        name: str,
+        columns: list[PlanColumn],
+        rows: Sequence[Sequence[Cell]] = (),
+        style: str = DEFAULT_TABLE_STYLE,
+        warnings: list[str] | None = None,
+        *,
+        data: list[_ColumnValues] | None = None,
+        n_rows: int | None = None,
+    ) -> None:
+        self.name = name
+        self.columns = columns
+        self.style = style
+        self.warnings: list[str] = [] if warnings is None else warnings
+        if data is None:
+            cells = [list(c) for c in zip(*rows, strict=True)] if rows else []
+            if not cells:
+                cells = [[] for _ in columns]
+            data = [_ColumnValues(c.kind, values=v) for c, v in zip(columns, cells, strict=True)]
+            n_rows = len(rows)
+        self.data = data
+        self._n_rows = int(n_rows or 0)
+
+    def __repr__(self) -> str:
+        return f"TablePlan({self.name!r}, {self.n_cols} columns, {self.n_rows:,} rows)"
 
     @property
     def titles(self) -> list[str]:
         return [c.title for c in self.columns]
 
     @property
+    def rows(self) -> RowView:
+        """The rows, each a list of cells, read on demand (a chunk of rows at a time when
+        iterated): `len`, truth, iteration and indexing work as on a list of lists. A row read
+        is a copy; the plan's values change only through its own methods."""
+        return RowView(self)
+
+    @property
     def n_rows(self) -> int:
-        return len(self.rows)
+        return self._n_rows
 
     @property
     def n_cols(self) -> int:
         return len(self.columns)
+
+    def iter_rows(self, start: int = 0, stop: int | None = None) -> Iterator[tuple[Cell, ...]]:
+        """Rows ``start`` to ``stop`` as tuples, converted a chunk at a time (the writers'
+        path: only one chunk of Python values exists at any moment)."""
+        stop = self.n_rows if stop is None else min(stop, self.n_rows)
+        for first in range(start, stop, CHUNK_ROWS):
+            last = min(first + CHUNK_ROWS, stop)
+            if not self.data:
+                yield from (() for _ in range(first, last))
+                continue
+            yield from zip(*(column.read(first, last) for column in self.data), strict=True)
+
+    def column_chunks(self, index: int) -> Iterator[tuple[int, list[Cell]]]:
+        """Column ``index``'s cells as (first row offset, cells), a chunk at a time."""
+        column = self.data[index]
+        for first in _starts(self.n_rows):
+            yield first, column.read(first, min(first + CHUNK_ROWS, self.n_rows))
+
+    def column(self, index: int) -> list[Cell]:
+        """Every cell of column ``index`` (a new list)."""
+        return self.data[index].read(0, self.n_rows)
 
     def blank_dates_before(self, earliest: dt.date) -> int:
         """Empty the date and date-time cells before ``earliest`` (the first day the workbook's
@@ -96,18 +227,32 @@ class TablePlan:
         for index, column in enumerate(self.columns):
             if column.kind not in ("date", "datetime"):
                 continue
-            for row in self.rows:
-                value = row[index]
-                day = value.date() if isinstance(value, dt.datetime) else value
-                if isinstance(day, dt.date) and day < earliest:
-                    row[index] = None
-                    count += 1
+            count += self.data[index].apply(partial(_blank_dates, earliest=earliest), self.n_rows)
         if count:
             self.warnings.append(
                 f"{count:,} date(s) before {earliest.isoformat()}, the first day Excel's date "
                 "system can hold, were left empty."
             )
         return count
+
+
+def _blank_dates(values: list[Cell], earliest: dt.date) -> int:
+    count = 0
+    for row, value in enumerate(values):
+        day = value.date() if isinstance(value, dt.datetime) else value
+        if isinstance(day, dt.date) and day < earliest:
+            values[row] = None
+            count += 1
+    return count
+
+
+def _blank_numbers(values: list[Cell]) -> int:
+    count = 0
+    for row, value in enumerate(values):
+        if isinstance(value, float) and not (abs(value) <= MAX_NUMBER):
+            values[row] = None
+            count += 1
+    return count
 
 
 _TABLE_NAME = re.compile(r"[A-Za-z_\\][A-Za-z0-9_.\\]{0,254}")
@@ -129,14 +274,19 @@ def is_link(value: Cell) -> bool:
     )
 
 
-def cap_links(links: list[Any], budget: int, warnings: list[str]) -> list[Any]:
+def cap_links(
+    links: list[Any], budget: int, warnings: list[str], total: int | None = None
+) -> list[Any]:
     """The first ``budget`` of a sheet's new ``links``; the rest stay plain text, counted in
-    ``warnings``. ``budget`` is `MAX_HYPERLINKS` less the links the sheet keeps elsewhere."""
+    ``warnings``. ``budget`` is `MAX_HYPERLINKS` less the links the sheet keeps elsewhere.
+    ``total`` is how many links there were when the caller kept only the first ``budget`` of
+    them (the new-workbook writer, so a sheet of 200k links never holds them all)."""
     budget = max(budget, 0)
-    if len(links) <= budget:
+    total = len(links) if total is None else total
+    if total <= budget:
         return links
     warnings.append(
-        f"{len(links) - budget:,} link(s) beyond Excel's {MAX_HYPERLINKS:,} hyperlinks per "
+        f"{total - budget:,} link(s) beyond Excel's {MAX_HYPERLINKS:,} hyperlinks per "
         "sheet were written as plain text (not clickable)."
     )
     return links[:budget]
@@ -224,21 +374,25 @@ def validate_table_name(name: str) -> str:
 def plan_table(
     frame: pd.DataFrame, name: str = DEFAULT_TABLE_NAME, style: str = DEFAULT_TABLE_STYLE
 ) -> TablePlan:
-    """The plan for an Excel table holding ``frame`` (built by ``frames.events_frame``)."""
+    """The plan for an Excel table holding ``frame`` (built by ``frames.events_frame``).
+
+    The plan keeps the frame's columns and converts their cells when they are read (see
+    `TablePlan.iter_rows`), so the frame must not be changed while the plan is in use; widths,
+    warnings and the blanking of values Excel cannot hold are worked out here, once."""
     name = validate_table_name(name)
     specs = column_specs(frame)
     columns: list[PlanColumn] = []
-    cells_by_column: list[list[Cell]] = []
+    data: list[_ColumnValues] = []
     for spec in specs:
-        values = _excel_values(frame[spec.title], spec.field.kind)
-        cells_by_column.append(values)
+        values = _ColumnValues(spec.field.kind, series=frame[spec.title])
+        data.append(values)
         columns.append(
             PlanColumn(
                 title=spec.title,
                 field=spec.field.name,
                 kind=spec.field.kind,
                 number_format=spec.field.number_format,
-                width=_width(spec.title, spec.field.kind, values),
+                width=_width(spec.title, spec.field.kind, values.read(0, _WIDTH_SAMPLE)),
                 hyperlink=spec.field.kind == "url",
             )
         )
@@ -253,10 +407,7 @@ def plan_table(
             f"(one line, at most {MAX_TITLE_LENGTH} characters, unique in any letter case): "
             f"{shown}{more}."
         )
-    rows = [list(r) for r in zip(*cells_by_column, strict=True)] if cells_by_column else []
-    if not cells_by_column:
-        rows = [[] for _ in range(len(frame))]
-    plan = TablePlan(name, columns, rows, style, warnings)
+    plan = TablePlan(name, columns, style=style, warnings=warnings, data=data, n_rows=len(frame))
     _blank_out_of_range_numbers(plan)
     plan.blank_dates_before(EARLIEST_DATE)
     _count_long_links(plan)
@@ -266,15 +417,11 @@ def plan_table(
 def _blank_out_of_range_numbers(plan: TablePlan) -> None:
     """Numbers a cell cannot hold (beyond ±9.99999999999999E+307, NaN, infinity) become empty
     cells, counted: Excel would otherwise repair the file or show a wrong value."""
-    count = 0
-    for index, column in enumerate(plan.columns):
-        if column.kind != "number":
-            continue
-        for row in plan.rows:
-            value = row[index]
-            if isinstance(value, float) and not (abs(value) <= MAX_NUMBER):
-                row[index] = None
-                count += 1
+    count = sum(
+        plan.data[index].apply(_blank_numbers, plan.n_rows)
+        for index, column in enumerate(plan.columns)
+        if column.kind == "number"
+    )
     if count:
         plan.warnings.append(
             f"{count:,} number(s) beyond Excel's range (±{MAX_NUMBER:.14E}) were left empty."
@@ -282,14 +429,15 @@ def _blank_out_of_range_numbers(plan: TablePlan) -> None:
 
 
 def _count_long_links(plan: TablePlan) -> None:
-    links = [i for i, c in enumerate(plan.columns) if c.hyperlink]
     count = sum(
         1
-        for row in plan.rows
-        for i in links
-        if isinstance(row[i], str)
-        and row[i].startswith(LINK_PREFIXES)
-        and utf16_length(row[i]) > MAX_LINK_LENGTH
+        for index, column in enumerate(plan.columns)
+        if column.hyperlink
+        for _, values in plan.column_chunks(index)
+        for value in values
+        if isinstance(value, str)
+        and value.startswith(LINK_PREFIXES)
+        and utf16_length(value) > MAX_LINK_LENGTH
     )
     if count:
         plan.warnings.append(

@@ -122,6 +122,12 @@ class StoredQuery:
         return replace(self, last_refreshed=when, rows=rows, status=status)
 
 
+def local_now() -> dt.datetime:
+    """Now, as the wall-clock time people read on the SheepCRM sheet (no time zone). Here, with
+    the stored queries it stamps, so the live refresh needs no writer module to know it."""
+    return dt.datetime.now().replace(microsecond=0)
+
+
 def check_table_name(name: str) -> str:
     """A valid Excel table name that is not one of sheep-xl's own names (in any letter case,
     as Excel compares them): a query filling the queries table would destroy the queries."""

@@ -49,17 +49,15 @@ from sheep_xl.writers.ooxml import (
     Box,
     M,
     R,
+    TableInfo,
     XlsxPackage,
+    cells_with_columns,
     column_letter,
     parse_cell,
+    rows_with_numbers,
 )
 from sheep_xl.writers.sheet_xml import number_text, serial
-from sheep_xl.writers.xlsx_refresh import (
-    TableInfo,
-    WorkbookEditor,
-    _cells_with_columns,
-    _rows_with_numbers,
-)
+from sheep_xl.writers.xlsx_refresh import WorkbookEditor
 
 # --- values -------------------------------------------------------------------------------------
 
@@ -667,8 +665,8 @@ class FormulaEvaluator:
             cells = {}
             sheet_data = self.package.xml(part).find(f"{M}sheetData")
             if sheet_data is not None:
-                for row_number, row in _rows_with_numbers(sheet_data):
-                    for col, cell in _cells_with_columns(row):
+                for row_number, row in rows_with_numbers(sheet_data):
+                    for col, cell in cells_with_columns(row):
                         cells[(row_number, col)] = cell
             self._cell_index[part] = cells
         return cells
@@ -692,7 +690,7 @@ class FormulaEvaluator:
             if code not in ERROR_CODES:
                 raise Uncomputable(f"unknown error value {code!r}")
             return XlError(code)
-        value = self.editor._cell_value(cell)  # shared and inline strings, booleans, ISO dates
+        value = self.editor.cells.value(cell)  # shared and inline strings, booleans, ISO dates
         if isinstance(value, dt.datetime):
             return float(serial(value, self.date1904))
         return value

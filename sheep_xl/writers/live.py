@@ -228,7 +228,8 @@ def _write_body(first_cell: Any, plan: TablePlan, positions: Sequence[int], n_bo
     """One bulk write per block of adjacent data columns, then real empty cells.
     ``positions[i]`` is where plan column ``i`` sits in the table."""
     kinds = [c.kind for c in plan.columns]
-    rows = plan.rows or [[None] * plan.n_cols]
+    # read once (a plan converts its frame on demand); xlwings needs the whole block anyway
+    rows = list(plan.iter_rows()) or [tuple([None] * plan.n_cols)]
     by_position = {position: source for source, position in enumerate(positions)}
     for first, count in _column_blocks(sorted(positions)):
         sources = [by_position[p] for p in range(first, first + count)]
@@ -240,12 +241,12 @@ def _write_body(first_cell: Any, plan: TablePlan, positions: Sequence[int], n_bo
 def _clear_missing(first_cell: Any, plan: TablePlan, positions: Sequence[int]) -> None:
     """Make missing values real empty cells. xlwings on Windows sends None as "" and Excel's
     handling of that is not something to rely on, so runs of missing values are cleared."""
-    if not plan.rows:
+    if not plan.n_rows:
         return
     sheet = first_cell.sheet
     areas: list[str] = []
     for source in range(plan.n_cols):
-        values = [row[source] for row in plan.rows]
+        values = plan.column(source)
         for start, count in _empty_runs(values):
             cells = first_cell.offset(start, positions[source]).resize(count, 1)
             areas.append(cells.get_address(False, False))
@@ -277,11 +278,11 @@ def _apply_formats(table: Any, plan: TablePlan, status: StatusBar, warnings: lis
         if cells.number_format != target:  # None when the column's cells differ
             cells.number_format = target
     links = [
-        (offset, titles.index(column.title), row[source])
+        (offset, titles.index(column.title), value)
         for source, column in enumerate(plan.columns)
         if column.hyperlink and column.title in titles
-        for offset, row in enumerate(plan.rows)
-        if is_link(row[source])
+        for offset, value in enumerate(plan.column(source))
+        if is_link(value)
     ]
     # The budget is the table's: links elsewhere on the sheet are not counted here (xlwings
     # has no portable way to count them), which the README's limits table says.

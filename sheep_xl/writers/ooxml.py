@@ -11,7 +11,7 @@ import datetime as dt
 import posixpath
 import re
 import zipfile
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -419,3 +419,173 @@ def _rich_text(node: Any) -> str:
 
 def cell_text(node: Any) -> str:
     return _rich_text(node)
+
+
+# --- the parts of a worksheet and a workbook, and reading cells ----------------------------
+
+# CT_Worksheet's child order: where to insert an element the sheet does not have yet.
+WORKSHEET_ORDER = (
+    "sheetPr",
+    "dimension",
+    "sheetViews",
+    "sheetFormatPr",
+    "cols",
+    "sheetData",
+    "sheetCalcPr",
+    "sheetProtection",
+    "protectedRanges",
+    "scenarios",
+    "autoFilter",
+    "sortState",
+    "dataConsolidate",
+    "customSheetViews",
+    "mergeCells",
+    "phoneticPr",
+    "conditionalFormatting",
+    "dataValidations",
+    "hyperlinks",
+    "printOptions",
+    "pageMargins",
+    "pageSetup",
+    "headerFooter",
+    "rowBreaks",
+    "colBreaks",
+    "customProperties",
+    "cellWatches",
+    "ignoredErrors",
+    "smartTags",
+    "drawing",
+    "legacyDrawing",
+    "legacyDrawingHF",
+    "drawingHF",
+    "picture",
+    "oleObjects",
+    "controls",
+    "webPublishItems",
+    "tableParts",
+    "extLst",
+)
+WORKBOOK_ORDER = (
+    "fileVersion",
+    "fileSharing",
+    "workbookPr",
+    "workbookProtection",
+    "bookViews",
+    "sheets",
+    "functionGroups",
+    "externalReferences",
+    "definedNames",
+    "calcPr",
+    "oleSize",
+    "customWorkbookViews",
+    "pivotCaches",
+    "smartTagPr",
+    "smartTagTypes",
+    "webPublishing",
+    "fileRecoveryPr",
+    "webPublishObjects",
+    "extLst",
+)
+
+
+def insert_in_order(parent: etree._Element, child: etree._Element, order: Sequence[str]) -> None:
+    """Insert ``child`` after the last sibling that comes before it in the schema's order."""
+    name = etree.QName(child).localname
+    position = order.index(name)
+    later = set(order[position + 1 :])
+    for index, sibling in enumerate(parent):
+        if etree.QName(sibling).localname in later:
+            parent.insert(index, child)
+            return
+    parent.append(child)
+
+
+@dataclass
+class TableInfo:
+    name: str
+    sheet_name: str
+    sheet_part: str
+    table_part: str
+    box: Box
+    header_rows: int
+    totals_rows: int
+
+    @property
+    def body_top(self) -> int:
+        return self.box.top + self.header_rows
+
+    @property
+    def body_bottom(self) -> int:
+        return self.box.bottom - self.totals_rows
+
+
+def rows_with_numbers(sheet_data: etree._Element) -> Iterator[tuple[int, etree._Element]]:
+    previous = 0
+    for row in sheet_data.iterchildren(f"{M}row"):
+        number = int(row.get("r") or previous + 1)
+        previous = number
+        yield number, row
+
+
+def cells_with_columns(row: etree._Element) -> Iterator[tuple[int, etree._Element]]:
+    previous = 0
+    for cell in row.iterchildren(f"{M}c"):
+        ref = cell.get("r")
+        col = parse_cell(ref)[1] if ref else previous + 1
+        previous = col
+        yield col, cell
+
+
+class CellReader:
+    """Values of a package's cells as Python reads them: str, float, bool, datetime (numbers
+    with a date format) or None. ``is_date`` tells whether a style index has a date format (the
+    styles part is the style sheet's business, see ``xlsx_styles.StyleSheet``)."""
+
+    def __init__(self, package: XlsxPackage, is_date: Callable[[int], bool]) -> None:
+        self.package = package
+        self.is_date = is_date
+        self.date1904 = package.date1904
+        self._shared: list[str] | None = None
+
+    def shared_strings(self) -> list[str]:
+        if self._shared is None:
+            self._shared = self.package.shared_strings()
+        return self._shared
+
+    def read_box(self, sheet_part: str, box: Box) -> list[list[Any]]:
+        """Cell values of an area: str, float, bool, datetime (date-formatted numbers) or None."""
+        grid: list[list[Any]] = [[None] * box.width for _ in range(box.bottom - box.top + 1)]
+        sheet_data = self.package.xml(sheet_part).find(f"{M}sheetData")
+        if sheet_data is None:
+            return grid
+        for row_number, row in rows_with_numbers(sheet_data):
+            if not box.top <= row_number <= box.bottom:
+                continue
+            for col, cell in cells_with_columns(row):
+                if box.left <= col <= box.right:
+                    grid[row_number - box.top][col - box.left] = self.value(cell)
+        return grid
+
+    def value(self, cell: etree._Element) -> Any:
+        kind = cell.get("t", "n")
+        v = cell.find(f"{M}v")
+        text = v.text if v is not None else None
+        if kind == "inlineStr":
+            node = cell.find(f"{M}is")
+            return cell_text(node) if node is not None else None
+        if text is None:
+            return None
+        if kind == "s":
+            strings = self.shared_strings()
+            index = int(text)
+            return strings[index] if 0 <= index < len(strings) else None
+        if kind in ("str", "e"):
+            return text
+        if kind == "b":
+            return text.strip() in ("1", "true")
+        if kind == "d":
+            return dt.datetime.fromisoformat(text)
+        number = float(text)
+        if self.is_date(int(cell.get("s", "0"))):
+            return from_serial(number, self.date1904)
+        return number

@@ -20,12 +20,12 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any, Protocol, TypeVar
 from xml.sax.saxutils import escape
 
 from sheep_xl.frames.excel_text import clean_text, escape_ooxml
-from sheep_xl.tables.plan import is_link
+from sheep_xl.tables.plan import TablePlan, is_link
 from sheep_xl.writers.ooxml import EPOCH_1900, EPOCH_1904, column_letter
 
 Renderer = Callable[[Any, str], str]  # (value, cell reference) -> "<c .../>"
@@ -143,6 +143,25 @@ def renderer_for(kind: str, style: int, date1904: bool = False) -> Renderer:
     return generic
 
 
+_ATTRIBUTE_ESCAPES = str.maketrans(
+    {
+        "&": "&amp;",
+        "<": "&lt;",
+        ">": "&gt;",
+        '"': "&quot;",
+        "\n": "&#10;",
+        "\r": "&#13;",
+        "\t": "&#9;",
+    }
+)
+
+
+def xml_attribute(text: str) -> str:
+    """``text`` as a double-quoted attribute value, escaped exactly as lxml (libxml2) writes it,
+    so parts streamed as text have the bytes lxml would have written."""
+    return text.translate(_ATTRIBUTE_ESCAPES)
+
+
 def formula_renderer(formula: str, style: int) -> Renderer:
     s = f' s="{style}"' if style else ""
     body = escape(formula)
@@ -150,14 +169,15 @@ def formula_renderer(formula: str, style: int) -> Renderer:
 
 
 def render_rows(
-    rows: Sequence[Sequence[Any]],
+    rows: Iterable[Sequence[Any]],
     sources: Sequence[int | None],
     renderers: Sequence[Renderer],
     first_row: int,
     first_col: int,
 ) -> Iterator[str]:
     """``<row>`` elements for ``rows``; ``sources[i]`` picks the value of final column ``i``
-    (an index into the row, or None for columns whose renderer ignores the value)."""
+    (an index into the row, or None for columns whose renderer ignores the value). ``rows`` is
+    only iterated once, so a plan's chunked `TablePlan.iter_rows` streams through."""
     letters = [column_letter(first_col + i) for i in range(len(renderers))]
     columns = list(zip(letters, sources, renderers, strict=True))
     for offset, values in enumerate(rows):
@@ -181,3 +201,22 @@ def hyperlinks(
             if is_link(value):
                 links.append((f"{letter}{first_row + offset}", value))
     return links
+
+
+def plan_hyperlinks(
+    plan: TablePlan, link_columns: Sequence[tuple[int, int]], first_row: int, keep: int
+) -> tuple[list[tuple[str, str]], int]:
+    """The first ``keep`` of `hyperlinks` for a plan, and how many there are in all: read a
+    chunk at a time and never more than ``keep`` held, so a sheet of 200k links costs no more
+    memory than Excel's 65,530 (the rest stay text; `cap_links` counts them from the total)."""
+    links: list[tuple[str, str]] = []
+    total = 0
+    for source, col in link_columns:
+        letter = column_letter(col)
+        for first, values in plan.column_chunks(source):
+            for offset, value in enumerate(values, first_row + first):
+                if is_link(value):
+                    total += 1
+                    if len(links) < keep:
+                        links.append((f"{letter}{offset}", value))
+    return links, total

@@ -36,23 +36,25 @@ from sheep_xl.tables.plan import (
     check_unique_names,
     header_row_below,
 )
-from sheep_xl.writers.ooxml import REL_HYPERLINK, XlsxPackage
+from sheep_xl.writers.ooxml import REL_HYPERLINK, WORKSHEET_ORDER, XlsxPackage, to_xml
 from sheep_xl.writers.sheet_xml import (
     Renderer,
-    hyperlinks,
+    plan_hyperlinks,
     put_text,
     render_rows,
     renderer_for,
+    xml_attribute,
 )
 from sheep_xl.writers.xlsx_styles import StyleSheet
 
 ROWS_PER_CHUNK = 2000
 
-# Elements a worksheet may have after sheetData and before hyperlinks (schema order).
+# Where the hyperlinks element goes in a streamed sheet: before the first element that comes
+# after it in the worksheet's schema order (the one order both headless writers use).
 _AFTER_HYPERLINKS = re.compile(
-    rb"<(printOptions|pageMargins|pageSetup|headerFooter|rowBreaks|colBreaks|customProperties|"
-    rb"cellWatches|ignoredErrors|smartTags|drawing|legacyDrawing|legacyDrawingHF|drawingHF|"
-    rb"picture|oleObjects|controls|webPublishItems|tableParts|extLst)[\s/>]|</worksheet>"
+    rb"<("
+    + b"|".join(n.encode() for n in WORKSHEET_ORDER[WORKSHEET_ORDER.index("hyperlinks") + 1 :])
+    + rb")[\s/>]|</worksheet>"
 )
 _DIMENSION = re.compile(rb'<dimension ref="[^"]*"\s*/>')
 
@@ -220,33 +222,58 @@ def write_workbook(
             renderer_for(c.kind, styles.xf_for(c.number_format, c.hyperlink), package.date1904)
             for c in spec.plan.columns
         ]
-        links = hyperlinks(
-            spec.plan.rows,
+        links, total = plan_hyperlinks(
+            spec.plan,
             [(i, i + 1) for i, c in enumerate(spec.plan.columns) if c.hyperlink],
             spec.header_row + 1,
+            MAX_HYPERLINKS,  # one table a sheet: its links are the sheet's
         )
-        links = cap_links(links, MAX_HYPERLINKS, spec.plan.warnings)  # one table a sheet
-        link_ids = _add_link_relationships(package, part, links)
+        links = cap_links(links, MAX_HYPERLINKS, spec.plan.warnings, total)
+        link_ids, rels_stream = _add_link_relationships(package, part, links)
+        if rels_stream is not None:
+            streams[package.rels_part(part)] = rels_stream
         streams[part] = _sheet_stream(package.read(part), spec, renderers, links, link_ids)
     package.save(path, streams=streams)
 
 
+_LINKS_MARKER = "sheep-xl-links"  # where the streamed relationships go in the serialised part
+_RELS_PER_CHUNK = 2000
+
+
 def _add_link_relationships(
     package: XlsxPackage, part: str, links: list[tuple[str, str]]
-) -> list[str]:
+) -> tuple[list[str], Iterator[bytes] | None]:
+    """Relationship ids for ``links`` and the sheet's relationships part streamed with them.
+
+    The part is written as text, the bytes lxml would serialise for one element per link: an
+    lxml element costs about 1.3 KB, 85 MB for a sheet's 65,530 links (measured at 200k
+    rows, ``benchmarks/bench_perf_goals.py``). Only the part's own few relationships are
+    parsed; a marker element shows where the links go, so its head and tail are lxml's."""
     if not links:
-        return []
+        return [], None
     rels = package.rels_root(part)
-    tag = f"{{{rels.nsmap.get(None)}}}Relationship"
-    ids = []
-    for number, (_, url) in enumerate(links, 1):
-        rel_id = f"rIdL{number}"
-        child = rels.makeelement(
-            tag, Id=rel_id, Type=REL_HYPERLINK, Target=url, TargetMode="External"
-        )
-        rels.append(child)
-        ids.append(rel_id)
-    return ids
+    marker = rels.makeelement(f"{{{rels.nsmap.get(None)}}}Relationship", Id=_LINKS_MARKER)
+    rels.append(marker)
+    head, found, tail = to_xml(rels).partition(f'<Relationship Id="{_LINKS_MARKER}"/>'.encode())
+    rels.remove(marker)
+    assert found, "the marker relationship is serialised as written"
+    ids = [f"rIdL{number}" for number in range(1, len(links) + 1)]
+
+    def stream() -> Iterator[bytes]:
+        yield head
+        for first in range(0, len(links), _RELS_PER_CHUNK):
+            yield "".join(
+                f'<Relationship Id="{rel_id}" Type="{REL_HYPERLINK}" '
+                f'Target="{xml_attribute(url)}" TargetMode="External"/>'
+                for (_, url), rel_id in zip(
+                    links[first : first + _RELS_PER_CHUNK],
+                    ids[first : first + _RELS_PER_CHUNK],
+                    strict=True,
+                )
+            ).encode()
+        yield tail
+
+    return ids, stream()
 
 
 def _sheet_stream(
@@ -263,7 +290,8 @@ def _sheet_stream(
     head = _DIMENSION.sub(dimension, head, count=1)
     yield head
     plan = spec.plan
-    rows = plan.rows or [[None] * plan.n_cols]
+    # rows are converted from the frame's columns a chunk at a time (`TablePlan.iter_rows`)
+    rows = plan.iter_rows() if plan.n_rows else iter([[None] * plan.n_cols])
     sources = list(range(plan.n_cols))
     chunk: list[str] = []
     for row in render_rows(rows, sources, renderers, spec.header_row + 1, 1):

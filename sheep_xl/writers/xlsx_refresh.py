@@ -5,9 +5,8 @@ and keeps what a report builder hung on it working:
 
 * formulas with structured references (``Events[Event type]``) need nothing: the table keeps its
   name and column titles; calculated columns are filled down to the new last row;
-* charts, defined names, conditional formatting and data validation that cover whole table
-  columns are stretched or shrunk with the table (as Excel does when a table resizes); chart
-  caches are dropped so Excel and LibreOffice redraw from the cells;
+* every A1 reference into the table (charts, defined names, conditional formatting, data
+  validation, links, formulas) follows its columns and rows: ``writers.references``;
 * pivot caches are marked to refresh when the file is opened, and the workbook asks for a full
   recalculation on load (the stale ``calcChain`` part is removed, Excel rebuilds it).
 
@@ -19,13 +18,11 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
-import re
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, ParamSpec, TypeVar
 
 from lxml import etree
-from openpyxl.formula.tokenizer import Token, Tokenizer, TokenizerError
 
 from sheep_xl.exceptions import WorkbookError
 from sheep_xl.frames.excel_text import escape_ooxml, unescape_ooxml
@@ -40,25 +37,27 @@ from sheep_xl.tables.plan import (
 )
 from sheep_xl.tables.queries import QUERIES_TABLE, StoredQuery, parse_queries
 from sheep_xl.writers.ooxml import (
-    NS_CHART,
     NS_DCTERMS,
     NS_MAIN,
-    NS_XM,
-    REL_BASE,
     REL_CALC_CHAIN,
     REL_HYPERLINK,
     REL_TABLE,
+    WORKBOOK_ORDER,
+    WORKSHEET_ORDER,
     Box,
+    CellReader,
     M,
     R,
+    TableInfo,
     XlsxPackage,
-    cell_text,
-    column_index,
+    cells_with_columns,
     column_letter,
-    from_serial,
+    insert_in_order,
     parse_cell,
     parse_xml,
+    rows_with_numbers,
 )
+from sheep_xl.writers.references import ReferenceMover, TableMove
 from sheep_xl.writers.sheet_xml import (
     Renderer,
     formula_renderer,
@@ -68,179 +67,6 @@ from sheep_xl.writers.sheet_xml import (
     text_cell,
 )
 from sheep_xl.writers.xlsx_styles import StyleSheet
-
-REL_PIVOT_CACHE = REL_BASE + "pivotCacheDefinition"
-
-# CT_Worksheet's child order: where to insert an element the sheet does not have yet.
-WORKSHEET_ORDER = (
-    "sheetPr",
-    "dimension",
-    "sheetViews",
-    "sheetFormatPr",
-    "cols",
-    "sheetData",
-    "sheetCalcPr",
-    "sheetProtection",
-    "protectedRanges",
-    "scenarios",
-    "autoFilter",
-    "sortState",
-    "dataConsolidate",
-    "customSheetViews",
-    "mergeCells",
-    "phoneticPr",
-    "conditionalFormatting",
-    "dataValidations",
-    "hyperlinks",
-    "printOptions",
-    "pageMargins",
-    "pageSetup",
-    "headerFooter",
-    "rowBreaks",
-    "colBreaks",
-    "customProperties",
-    "cellWatches",
-    "ignoredErrors",
-    "smartTags",
-    "drawing",
-    "legacyDrawing",
-    "legacyDrawingHF",
-    "drawingHF",
-    "picture",
-    "oleObjects",
-    "controls",
-    "webPublishItems",
-    "tableParts",
-    "extLst",
-)
-WORKBOOK_ORDER = (
-    "fileVersion",
-    "fileSharing",
-    "workbookPr",
-    "workbookProtection",
-    "bookViews",
-    "sheets",
-    "functionGroups",
-    "externalReferences",
-    "definedNames",
-    "calcPr",
-    "oleSize",
-    "customWorkbookViews",
-    "pivotCaches",
-    "smartTagPr",
-    "smartTagTypes",
-    "webPublishing",
-    "fileRecoveryPr",
-    "webPublishObjects",
-    "extLst",
-)
-
-# The area of one reference token: cells (``$C$2:$C$31``, ``C2``) or whole columns (``$C:$C``).
-_AREA = re.compile(r"(?P<first>\$?[A-Za-z]{1,3}\$?\d+)(?::(?P<last>\$?[A-Za-z]{1,3}\$?\d+))?")
-_COLUMNS = re.compile(r"(\$?)([A-Za-z]{1,3}):(\$?)([A-Za-z]{1,3})")
-_REF_PART = re.compile(r"(\$?)([A-Za-z]{1,3})(\$?)(\d+)")
-
-
-def insert_in_order(parent: etree._Element, child: etree._Element, order: Sequence[str]) -> None:
-    """Insert ``child`` after the last sibling that comes before it in the schema's order."""
-    name = etree.QName(child).localname
-    position = order.index(name)
-    later = set(order[position + 1 :])
-    for index, sibling in enumerate(parent):
-        if etree.QName(sibling).localname in later:
-            parent.insert(index, child)
-            return
-    parent.append(child)
-
-
-@dataclass
-class TableInfo:
-    name: str
-    sheet_name: str
-    sheet_part: str
-    table_part: str
-    box: Box
-    header_rows: int
-    totals_rows: int
-
-    @property
-    def body_top(self) -> int:
-        return self.box.top + self.header_rows
-
-    @property
-    def body_bottom(self) -> int:
-        return self.box.bottom - self.totals_rows
-
-
-@dataclass
-class _Move:
-    """How a table's columns and last row changed, for references that follow the table."""
-
-    sheet_name: str
-    old: TableInfo
-    new_bottom: int  # new last row of the whole table (totals included)
-    column_map: dict[int, int]  # old absolute column -> new absolute column
-    new_right: int
-
-    def map_box(self, box: Box, single: bool = False) -> Box | None:
-        """Where an area inside the table is after the refresh, else None (leave it).
-
-        Its columns follow their table columns (by title), so a reordered, added or dropped
-        column takes its references along. Its rows: an area over whole table columns (body,
-        or header/totals included) is stretched or shrunk with the table, as Excel does when a
-        table resizes; the totals row goes to the new last row; any other rows (the header
-        cell a chart names its series by, one cell of the body) stay where they are. A
-        ``single`` cell stays one cell."""
-        old = self.old
-        if not (old.box.left <= box.left and box.right <= old.box.right):
-            return None
-        if not (old.box.top <= box.top and box.bottom <= old.box.bottom):
-            return None
-        columns = self._columns(box.left, box.right)
-        if columns is None:
-            return None
-        left, right = columns
-        new_body_bottom = self.new_bottom - old.totals_rows
-        whole = (
-            not single
-            and box.top in (old.box.top, old.body_top)
-            and box.bottom in (old.body_bottom, old.box.bottom)
-            and not box.bottom < old.body_top  # the header row alone is not a column
-        )
-        if whole:
-            bottom = self.new_bottom if box.bottom == old.box.bottom else new_body_bottom
-            return Box(box.top, left, bottom, right)
-
-        def row(number: int) -> int:
-            in_totals = old.totals_rows and number > old.body_bottom
-            return number - old.box.bottom + self.new_bottom if in_totals else number
-
-        return Box(row(box.top), left, row(box.bottom), right)
-
-    def map_columns(self, left: int, right: int) -> tuple[int, int] | None:
-        """Where whole sheet columns (``$C:$C``) of the table are after the refresh."""
-        old = self.old
-        if not (old.box.left <= left and right <= old.box.right):
-            return None
-        return self._columns(left, right)
-
-    def _columns(self, left: int, right: int) -> tuple[int, int] | None:
-        """The new span of old columns ``left..right``: all the table's columns stay all of
-        them (new ones included); otherwise the span of where each of them went."""
-        old = self.old
-        if left == old.box.left and right == old.box.right and right > left:
-            return old.box.left, self.new_right
-        moved = [self.column_map.get(col) for col in range(left, right + 1)]
-        found = [col for col in moved if col is not None]
-        if len(found) != len(moved):
-            return None
-        return min(found), max(found)
-
-    @property
-    def new_body(self) -> Box:
-        """The rewritten body rows (their cells were just rendered in place)."""
-        old = self.old
-        return Box(old.body_top, old.box.left, self.new_bottom - old.totals_rows, self.new_right)
 
 
 @dataclass
@@ -298,8 +124,8 @@ class WorkbookEditor:
                 "repair it in Excel, or rebuild it."
             ) from None
         self.date1904 = package.date1904
-        self._shared: list[str] | None = None
-        self._moves: list[_Move] = []
+        self.cells = CellReader(package, self.styles.is_date)
+        self.references = ReferenceMover(package)
         self._changed_sheets: set[str] = set()
 
     # --- finding and reading tables ---------------------------------------------------------
@@ -351,24 +177,12 @@ class WorkbookEditor:
         return parse_queries(header, rows)
 
     def shared_strings(self) -> list[str]:
-        if self._shared is None:
-            self._shared = self.package.shared_strings()
-        return self._shared
+        return self.cells.shared_strings()
 
     @_workbook_faults
     def read_box(self, sheet_part: str, box: Box) -> list[list[Any]]:
-        """Cell values of an area: str, float, bool, datetime (date-formatted numbers) or None."""
-        grid: list[list[Any]] = [[None] * box.width for _ in range(box.bottom - box.top + 1)]
-        sheet_data = self.package.xml(sheet_part).find(f"{M}sheetData")
-        if sheet_data is None:
-            return grid
-        for row_number, row in _rows_with_numbers(sheet_data):
-            if not box.top <= row_number <= box.bottom:
-                continue
-            for col, cell in _cells_with_columns(row):
-                if box.left <= col <= box.right:
-                    grid[row_number - box.top][col - box.left] = self._cell_value(cell)
-        return grid
+        """Cell values of an area (see `CellReader.read_box`)."""
+        return self.cells.read_box(sheet_part, box)
 
     @_workbook_faults
     def read_table(self, name: str) -> tuple[list[Any], list[list[Any]]]:
@@ -379,30 +193,6 @@ class WorkbookEditor:
         header = grid[0] if info.header_rows else []
         body = grid[info.header_rows : len(grid) - info.totals_rows]
         return header, body
-
-    def _cell_value(self, cell: etree._Element) -> Any:
-        kind = cell.get("t", "n")
-        v = cell.find(f"{M}v")
-        text = v.text if v is not None else None
-        if kind == "inlineStr":
-            node = cell.find(f"{M}is")
-            return cell_text(node) if node is not None else None
-        if text is None:
-            return None
-        if kind == "s":
-            strings = self.shared_strings()
-            index = int(text)
-            return strings[index] if 0 <= index < len(strings) else None
-        if kind in ("str", "e"):
-            return text
-        if kind == "b":
-            return text.strip() in ("1", "true")
-        if kind == "d":
-            return dt.datetime.fromisoformat(text)
-        number = float(text)
-        if self.styles.is_date(int(cell.get("s", "0"))):
-            return from_serial(number, self.date1904)
-        return number
 
     # --- replacing a table ------------------------------------------------------------------
 
@@ -465,10 +255,11 @@ class WorkbookEditor:
         _update_dimension(sheet_root, sheet_data, new_box)
 
         _update_table_xml(table_root, new_box, info, layout)
-        move = _Move(info.sheet_name, info, new_bottom, layout.old_to_new_column(info), new_right)
-        self._moves.append(move)
+        move = TableMove(
+            info.sheet_name, info, new_bottom, layout.old_to_new_column(info), new_right
+        )
         self._changed_sheets.add(info.sheet_name)
-        self._move_sheet_ranges(sheet_root, move)
+        self.references.add(move, sheet_root)
         return TableWrite(info.name, info.sheet_name, new_box.ref, plan.n_rows, warnings)
 
     def _check_room(self, info: TableInfo, new_box: Box) -> None:
@@ -493,10 +284,10 @@ class WorkbookEditor:
         sheet_data = sheet_root.find(f"{M}sheetData")
         if sheet_data is None:
             return
-        for row_number, row in _rows_with_numbers(sheet_data):
+        for row_number, row in rows_with_numbers(sheet_data):
             if not new_box.top <= row_number <= new_box.bottom:
                 continue
-            for col, cell in _cells_with_columns(row):
+            for col, cell in cells_with_columns(row):
                 outside_old = not info.box.contains(row_number, col)
                 if new_box.contains(row_number, col) and outside_old and _has_content(cell):
                     raise WorkbookError(
@@ -514,10 +305,10 @@ class WorkbookEditor:
     ) -> dict[str, int]:
         """Style index of each existing column's cell in one row, by column title."""
         styles: dict[str, int] = {}
-        for row_number, row in _rows_with_numbers(sheet_data):
+        for row_number, row in rows_with_numbers(sheet_data):
             if row_number != row_wanted:
                 continue
-            for col, cell in _cells_with_columns(row):
+            for col, cell in cells_with_columns(row):
                 index = col - info.box.left
                 if 0 <= index < len(old_columns) and cell.get("s"):
                     styles[_column_name(old_columns[index])] = int(cell.get("s", "0"))
@@ -529,10 +320,10 @@ class WorkbookEditor:
         if not info.totals_rows:
             return []
         taken = []
-        for row_number, row in _rows_with_numbers(sheet_data):
+        for row_number, row in rows_with_numbers(sheet_data):
             if row_number != info.box.bottom:
                 continue
-            for col, cell in _cells_with_columns(row):
+            for col, cell in cells_with_columns(row):
                 if info.box.left <= col <= info.box.right:
                     row.remove(cell)
                     taken.append((col, cell))
@@ -642,14 +433,6 @@ class WorkbookEditor:
             )
             etree.SubElement(node, f"{M}hyperlink", {"ref": ref, f"{R}id": rel_id})
 
-    def _move_sheet_ranges(self, sheet_root: etree._Element, move: _Move) -> None:
-        """Conditional formatting and data validation over whole table columns follow the table."""
-        for tag in ("conditionalFormatting", "dataValidations/dataValidation"):
-            for node in sheet_root.iterfind("/".join(f"{M}{t}" for t in tag.split("/"))):
-                node.set("sqref", _move_sqref(node.get("sqref", ""), move))
-        for node in sheet_root.iter(f"{{{NS_XM}}}sqref"):
-            node.text = _move_sqref(node.text or "", move)
-
     # --- workbook-level -----------------------------------------------------------------------
 
     @_workbook_faults
@@ -684,19 +467,8 @@ class WorkbookEditor:
         from sheep_xl.writers.formula_values import write_cached_values  # (imports this module)
 
         package = self.package
+        self.references.follow()
         workbook = package.edit(package.workbook_part)
-        names = workbook.find(f"{M}definedNames")
-        if names is not None:
-            for node in names.findall(f"{M}definedName"):
-                node.text = self._move_formula(node.text or "")
-        for part in package.parts():
-            if part.startswith("xl/charts/chart") and part.endswith(".xml"):
-                self._refresh_chart(part)
-        for rel in package.relationships(package.workbook_part):
-            if rel.type == REL_PIVOT_CACHE and package.has(rel.part):
-                self._refresh_pivot_cache(rel.part)
-        for sheet_name, sheet_part in package.sheets():
-            self._move_sheet_formulas(sheet_name, sheet_part)
         calc = workbook.find(f"{M}calcPr")
         if calc is None:
             calc = etree.Element(f"{M}calcPr")
@@ -708,139 +480,6 @@ class WorkbookEditor:
             node = package.edit("docProps/core.xml").find(f"{{{NS_DCTERMS}}}modified")
             if node is not None:
                 node.text = modified.replace(microsecond=0).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-    def _move_formula(self, text: str, sheet: str | None = None) -> str:
-        """``text`` (a formula without ``=``, a defined name, a chart or hyperlink reference)
-        with every A1 reference into a moved table moved with it; ``sheet`` is the sheet an
-        unqualified reference (``C2``) means, None to leave those alone."""
-        if not self._moves:
-            return text
-        try:
-            tokens = Tokenizer("=" + text).items
-        except TokenizerError:
-            return text  # Excel could not read it either: leave it as it is
-        if "".join(t.value for t in tokens) != text:
-            return text
-        changed = False
-        for token in tokens:
-            if token.type == Token.OPERAND and token.subtype == Token.RANGE:
-                moved = self._move_reference(token.value, sheet)
-                if moved != token.value:
-                    token.value = moved
-                    changed = True
-        return "".join(t.value for t in tokens) if changed else text
-
-    def _move_reference(self, reference: str, default_sheet: str | None) -> str:
-        """One reference token (``'Events'!$C$2:$C$31``, ``C2``, ``Events!$C:$C``) moved."""
-        prefix, bang, area = reference.rpartition("!")
-        if bang:
-            if prefix.startswith("[") or ":" in prefix.replace("''", ""):
-                return reference  # another workbook, or a 3-D reference over several sheets
-            plain = prefix[1:-1].replace("''", "'") if prefix.startswith("'") else prefix
-        elif default_sheet is None:
-            return reference
-        else:
-            plain = default_sheet
-        moves = [m for m in self._moves if m.sheet_name.lower() == plain.lower()]
-        if not moves:
-            return reference
-        head = f"{prefix}!" if bang else ""
-        cells = _AREA.fullmatch(area)
-        if cells:
-            first, last = cells.group("first"), cells.group("last") or cells.group("first")
-            for move in moves:
-                box = move.map_box(Box.parse(f"{first}:{last}"), single=not cells.group("last"))
-                if box is not None:
-                    return head + _with_dollars(first, last, box, bool(cells.group("last")))
-            return reference
-        columns = _COLUMNS.fullmatch(area)
-        if columns:
-            left = column_index(columns.group(2))
-            right = column_index(columns.group(4))
-            for move in moves:
-                mapped = move.map_columns(min(left, right), max(left, right))
-                if mapped is not None:
-                    d1, d2 = columns.group(1), columns.group(3)
-                    new = f"{d1}{column_letter(mapped[0])}:{d2}{column_letter(mapped[1])}"
-                    return head + new
-        return reference
-
-    def _move_sheet_formulas(self, sheet_name: str, part: str) -> None:
-        """A1 references into moved tables, in one sheet's cell formulas (outside the rewritten
-        table bodies), conditional-format and validation formulas and links to cells."""
-        if not self._moves:
-            return
-        package = self.package
-        if part not in package.changed_parts:
-            raw = package.read(part)
-            if b"<f" not in raw and b"formula" not in raw and b"location=" not in raw:
-                return  # nothing that can hold a reference (and no need to parse the sheet)
-        root = package.xml(part)
-        bodies = [m.new_body for m in self._moves if m.sheet_name.lower() == sheet_name.lower()]
-        changed = False
-
-        def move(node: etree._Element) -> None:
-            nonlocal changed
-            if node.text:
-                new = self._move_formula(node.text, sheet_name)
-                if new != node.text:
-                    node.text = new
-                    changed = True
-
-        sheet_data = root.find(f"{M}sheetData")
-        if sheet_data is not None:
-            for row_number, row in _rows_with_numbers(sheet_data):
-                in_rows = [b for b in bodies if b.top <= row_number <= b.bottom]
-                for col, cell in _cells_with_columns(row):
-                    formula = cell.find(f"{M}f")
-                    if formula is None or any(b.contains(row_number, col) for b in in_rows):
-                        continue
-                    move(formula)
-        for tag in (
-            f"{M}conditionalFormatting/{M}cfRule/{M}formula",
-            f"{M}dataValidations/{M}dataValidation/{M}formula1",
-            f"{M}dataValidations/{M}dataValidation/{M}formula2",
-        ):
-            for node in root.iterfind(tag):
-                move(node)
-        for node in root.iter(f"{{{NS_XM}}}f"):
-            move(node)
-        for link in root.iterfind(f"{M}hyperlinks/{M}hyperlink"):
-            location = link.get("location")
-            if location:
-                new = self._move_formula(location, sheet_name)
-                if new != location:
-                    link.set("location", new)
-                    changed = True
-        if changed:
-            package.mark_changed(part)
-
-    def _refresh_chart(self, part: str) -> None:
-        root = self.package.xml(part)
-        touched = False
-        for formula in root.iter(f"{{{NS_CHART}}}f"):
-            new = self._move_formula(formula.text or "")
-            if new != formula.text:
-                formula.text = new
-                touched = True
-        for tag in ("numCache", "strCache", "multiLvlStrCache"):
-            for cache in list(root.iter(f"{{{NS_CHART}}}{tag}")):
-                parent = cache.getparent()
-                if parent is not None and parent.find(f"{{{NS_CHART}}}f") is not None:
-                    parent.remove(cache)  # Excel and LibreOffice redraw from the cells
-                    touched = True
-        if touched:
-            self.package.mark_changed(part)
-
-    def _refresh_pivot_cache(self, part: str) -> None:
-        root = self.package.edit(part)
-        root.set("refreshOnLoad", "1")
-        source = root.find(f"{M}cacheSource/{M}worksheetSource")
-        if source is not None and source.get("ref") and source.get("sheet"):
-            sheet = source.get("sheet", "")
-            quoted = "'" + sheet.replace("'", "''") + "'"
-            moved = self._move_formula(f"{quoted}!{source.get('ref')}")
-            source.set("ref", moved.split("!", 1)[1].replace("$", ""))
 
     def _drop_calc_chain(self) -> None:
         package = self.package
@@ -938,26 +577,6 @@ def _update_table_xml(root: etree._Element, box: Box, info: TableInfo, layout: _
     columns.set("count", str(len(new_nodes)))
 
 
-# --- sheetData helpers ------------------------------------------------------------------------
-
-
-def _rows_with_numbers(sheet_data: etree._Element) -> Iterator[tuple[int, etree._Element]]:
-    previous = 0
-    for row in sheet_data.iterchildren(f"{M}row"):
-        number = int(row.get("r") or previous + 1)
-        previous = number
-        yield number, row
-
-
-def _cells_with_columns(row: etree._Element) -> Iterator[tuple[int, etree._Element]]:
-    previous = 0
-    for cell in row.iterchildren(f"{M}c"):
-        ref = cell.get("r")
-        col = parse_cell(ref)[1] if ref else previous + 1
-        previous = col
-        yield col, cell
-
-
 def _has_content(cell: etree._Element) -> bool:
     return any(child.tag in (f"{M}v", f"{M}f", f"{M}is") for child in cell)
 
@@ -968,10 +587,10 @@ def _overlaps(a: Box, b: Box) -> bool:
 
 def _clear_area(sheet_data: etree._Element, area: Box) -> None:
     """Remove every cell in ``area``; rows left empty without formatting of their own go too."""
-    for row_number, row in list(_rows_with_numbers(sheet_data)):
+    for row_number, row in list(rows_with_numbers(sheet_data)):
         if not area.top <= row_number <= area.bottom:
             continue
-        for col, cell in list(_cells_with_columns(row)):
+        for col, cell in list(cells_with_columns(row)):
             if area.left <= col <= area.right:
                 row.remove(cell)
         row.set("r", str(row_number))
@@ -986,7 +605,7 @@ def _clear_area(sheet_data: etree._Element, area: Box) -> None:
 def _merge_rows(sheet_data: etree._Element, rows_xml: list[str], first_row: int) -> None:
     """Put the new rows' cells into sheetData, merging with rows that keep other cells."""
     fragment = parse_xml(f'<sheetData xmlns="{NS_MAIN}">{"".join(rows_xml)}</sheetData>'.encode())
-    existing = {number: row for number, row in _rows_with_numbers(sheet_data)}
+    existing = {number: row for number, row in rows_with_numbers(sheet_data)}
     for new_row in list(fragment):
         number = int(new_row.get("r", "0"))
         old_row = existing.get(number)
@@ -1003,7 +622,7 @@ def _insert_cells(row: etree._Element, cells: list[etree._Element]) -> None:
         return
     first_col = parse_cell(cells[0].get("r", "A1"))[1]
     position = 0
-    for index, (col, _cell) in enumerate(_cells_with_columns(row)):
+    for index, (col, _cell) in enumerate(cells_with_columns(row)):
         if col < first_col:
             position = index + 1
     for offset, cell in enumerate(cells):
@@ -1043,28 +662,3 @@ def _update_dimension(sheet_root: etree._Element, sheet_data: etree._Element, bo
         last_row = max(last_row, int(rows[-1].get("r", str(box.bottom))))
     dim = Box(min(old.top, box.top), min(old.left, box.left), last_row, max(old.right, box.right))
     node.set("ref", dim.ref)
-
-
-# --- references -----------------------------------------------------------------------------
-
-
-def _move_sqref(sqref: str, move: _Move) -> str:
-    areas = []
-    for area in sqref.split():
-        moved = move.map_box(Box.parse(area))
-        areas.append(moved.ref if moved is not None else area)
-    return " ".join(areas)
-
-
-def _with_dollars(first: str, last: str, box: Box, was_area: bool) -> str:
-    """Write ``box`` in the same absolute/relative style as the reference it replaces."""
-
-    def part(template: str, row: int, col: int) -> str:
-        m = _REF_PART.fullmatch(template)
-        col_dollar, row_dollar = (m.group(1), m.group(3)) if m else ("", "")
-        return f"{col_dollar}{column_letter(col)}{row_dollar}{row}"
-
-    start = part(first, box.top, box.left)
-    if not was_area and box.top == box.bottom and box.left == box.right:
-        return start
-    return f"{start}:{part(last, box.bottom, box.right)}"

@@ -17,6 +17,7 @@ Option Explicit
 
 Public SheepApp As SheepEvents
 Public SheepLastMessage As String  ' the last sentence shown to the user (for tests)
+Public SheepQuiet As Boolean  ' SheepProbeRun (sheep-xl excel-check): no dialogs, only SheepLastMessage
 Private RequestCount As Long
 
 ' What an action needs of the active workbook and sheet (SheepStart, SheepProblem)
@@ -39,7 +40,7 @@ Public Function SheepStart(ByVal need As Long) As Boolean
         SheepStart = True
     Else
         SheepLastMessage = problem
-        MsgBox problem, vbInformation, "SheepCRM"
+        If Not SheepQuiet Then MsgBox problem, vbInformation, "SheepCRM"
     End If
 End Function
 
@@ -234,7 +235,7 @@ Public Sub SheepFail(ByVal what As String, ByVal description As String, _
     SheepLastMessage = message
     If quiet Then
         SheepStatus message, 30
-    Else
+    ElseIf Not SheepQuiet Then
         MsgBox "SheepCRM: " & message, vbExclamation, "SheepCRM"
     End If
 End Sub

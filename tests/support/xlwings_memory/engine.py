@@ -9,7 +9,7 @@ code written against xlwings' public object model can be tested here.
 
 Quick start::
 
-    from xlwings_memory import new_book, engine_of, cell_value
+    from support.xlwings_memory import new_book, engine_of, cell_value
 
     book = new_book("Events.xlsx", sheets=("Events",))   # a real xw.Book
     sheet = book.sheets["Events"]

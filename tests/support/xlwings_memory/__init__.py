@@ -3,7 +3,7 @@
 See :mod:`xlwings_memory.engine` for what is modelled and what is not.
 """
 
-from xlwings_memory.engine import (
+from support.xlwings_memory.engine import (
     Area,
     MemoryApp,
     MemoryBook,
