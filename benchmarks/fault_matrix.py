@@ -4,10 +4,10 @@ Run: ``python benchmarks/fault_matrix.py`` (about 20 seconds; ``--only NAME`` fo
 
 Each case starts a local fault server (``tests/support/faultserver.py``) on 127.0.0.1, writes a
 settings file, sets the key, runs ``sheep_xl.cli.main`` in this process and checks what a user
-would see: the exit code, exactly one line on stderr for an error, no traceback, no "unexpected", and never
-the key or a password. One line per case: the case, its exit code, time to the answer in ms,
-peak Python memory during the case (``tracemalloc``), and the first line of the message; then
-``N cases: N ok, N failed``. The exit status is 1 when any case failed.
+would see: the exit code, exactly one line on stderr for an error, no traceback, no
+"unexpected", and never the key or a password. One line per case: the case, its exit code, time
+to the answer in ms, peak Python memory during the case (``tracemalloc``), and the first line of
+the message; then ``N cases: N ok, N failed``. The exit status is 1 when any case failed.
 
 Nothing here touches the real settings, credential store or network: the settings file is a
 temporary one, the credential store an in-memory one, proxies are switched off for loopback.
