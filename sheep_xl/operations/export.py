@@ -117,15 +117,22 @@ def export_events(
         with atomic_path(Path(out), errors=WorkbookError) as tmp:
             write_new_report(tmp, [(query, plan)], ran_at=now or local_now())
         warnings = plan.warnings
-    elif out == STDOUT:
-        write_csv_stream(frame, stdout or io.StringIO())
     else:
-        with (
-            atomic_path(Path(out), errors=WorkbookError) as tmp,
-            tmp.open("w", encoding=CSV_ENCODING, newline="") as fh,
-        ):
-            write_csv(frame, fh)
+        write_csv_output(frame, out, stdout)
     return ExportResult(out, len(frame), len(frame.columns), warnings)
+
+
+def write_csv_output(frame: pd.DataFrame, out: str, stdout: IO[str] | None = None) -> None:
+    """CSV on standard output (``out`` is '-') or in a file that is replaced atomically; the
+    same bytes either way."""
+    if out == STDOUT:
+        write_csv_stream(frame, stdout or io.StringIO())
+        return
+    with (
+        atomic_path(Path(out), errors=WorkbookError) as tmp,
+        tmp.open("w", encoding=CSV_ENCODING, newline="") as fh,
+    ):
+        write_csv(frame, fh)
 
 
 def _columns_text(columns: ColumnsArg) -> str:

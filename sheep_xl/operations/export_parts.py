@@ -9,7 +9,6 @@ stored queries of these kinds are the next step.
 
 from __future__ import annotations
 
-import io
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO
@@ -24,14 +23,7 @@ from sheep_xl.files import atomic_path
 from sheep_xl.frames.columns import ColumnsArg
 from sheep_xl.frames.convert import frame_warnings
 from sheep_xl.frames.fetch_parts import PartFrame, fetch_full_events_frame, fetch_part_frame
-from sheep_xl.operations.export import (
-    CSV_ENCODING,
-    STDOUT,
-    ExportResult,
-    output_kind,
-    write_csv,
-    write_csv_stream,
-)
+from sheep_xl.operations.export import ExportResult, output_kind, write_csv_output
 from sheep_xl.tables.plan import plan_table, validate_table_name
 from sheep_xl.writers.xlsx_new import SheetSpec, write_workbook
 
@@ -78,14 +70,8 @@ def write_frame(
         plan = plan_table(frame, table_name)
         with atomic_path(Path(out), errors=WorkbookError) as tmp:
             write_workbook(tmp, [SheetSpec(sheet_title, plan)])
-    elif out == STDOUT:
-        write_csv_stream(frame, stdout or io.StringIO())
     else:
-        with (
-            atomic_path(Path(out), errors=WorkbookError) as tmp,
-            tmp.open("w", encoding=CSV_ENCODING, newline="") as fh,
-        ):
-            write_csv(frame, fh)
+        write_csv_output(frame, out, stdout)
     return ExportResult(out, len(frame), len(frame.columns), frame_warnings(frame))
 
 
