@@ -1,7 +1,6 @@
 """``python -m sheep_xl.acceptance``: the same as ``sheep-xl excel-check``."""
 
-import sys
-
 from sheep_xl.acceptance.runner import main
 
-sys.exit(main())
+if __name__ == "__main__":  # importing the module (e.g. to list the package) runs nothing
+    raise SystemExit(main())
