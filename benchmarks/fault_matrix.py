@@ -33,7 +33,6 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT / "tests"), str(ROOT)]
 
 import keyring  # noqa: E402
-from keyring.backend import KeyringBackend  # noqa: E402
 from support.faultserver import (  # noqa: E402
     FaultServer,
     Reply,
@@ -44,6 +43,7 @@ from support.faultserver import (  # noqa: E402
     gzip_bomb,
     nested_json,
 )
+from support.memory_keyring import MemoryKeyring  # noqa: E402
 
 from sheep_xl.cli import main  # noqa: E402
 
@@ -54,25 +54,6 @@ QUICK = (
     "max_response_bytes = 4194304\n"
 )
 Script = Callable[[int, Seen], Reply]
-
-
-class MemoryKeyring(KeyringBackend):
-    """Keeps passwords in memory, so the matrix never touches the real credential store."""
-
-    priority = 1  # type: ignore[assignment]
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.passwords: dict[tuple[str, str], str] = {}
-
-    def get_password(self, service: str, username: str) -> str | None:
-        return self.passwords.get((service, username))
-
-    def set_password(self, service: str, username: str, password: str) -> None:
-        self.passwords[(service, username)] = password
-
-    def delete_password(self, service: str, username: str) -> None:
-        self.passwords.pop((service, username), None)
 
 
 @dataclass

@@ -8,8 +8,8 @@ from typing import Any
 import keyring
 import keyring.errors
 import pytest
-from keyring.backend import KeyringBackend
 from support import DEMO_TODAY, SPEC_PATH
+from support.memory_keyring import MemoryKeyring
 
 
 @pytest.fixture(scope="session")
@@ -23,28 +23,6 @@ def openapi_spec() -> dict[str, Any]:
 
 
 # --- isolation: never touch the real credential store, config file or environment ----------
-
-
-class MemoryKeyring(KeyringBackend):
-    """A real keyring backend that keeps passwords in memory, for tests."""
-
-    priority = 1  # type: ignore[assignment]
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.passwords: dict[tuple[str, str], str] = {}
-
-    def get_password(self, service: str, username: str) -> str | None:
-        return self.passwords.get((service, username))
-
-    def set_password(self, service: str, username: str, password: str) -> None:
-        self.passwords[(service, username)] = password
-
-    def delete_password(self, service: str, username: str) -> None:
-        try:
-            del self.passwords[(service, username)]
-        except KeyError:
-            raise keyring.errors.PasswordDeleteError("not found") from None
 
 
 @pytest.fixture(autouse=True)

@@ -17,10 +17,10 @@ import pandas as pd
 import pytest
 from openpyxl.worksheet.table import Table, TableColumn, TableFormula
 from python_calamine import CalamineWorkbook
-from support import DEMO_TODAY, REPO_ROOT
+from support import DEMO_TODAY
+from support.builds import build_demo_reports
 
 from sheep_xl.api.client import SheepClient
-from sheep_xl.cli import main
 from sheep_xl.demo.server import DEMO_API_KEY, DemoServer
 from sheep_xl.frames.fetch import fetch_events_frame
 from sheep_xl.operations.refresh import refresh_workbook, workbook_queries
@@ -396,26 +396,7 @@ DISTRIBUTED = ("events-overview.xlsx", "upcoming-capacity.xlsx", "past-events.xl
 
 
 def build(out: Path, now: dt.datetime, today: dt.date) -> dict[str, Path]:
-    err = io.StringIO()
-    code = main(
-        [
-            "templates",
-            "build",
-            "--demo",
-            "--out",
-            str(out),
-            "--now",
-            now.isoformat(),
-            "--today",
-            today.isoformat(),
-            "--templates",
-            str(REPO_ROOT / "workbook_templates"),
-        ],
-        err=err,
-        out=io.StringIO(),
-    )
-    assert code == 0, err.getvalue()
-    return {p.name: p for p in out.glob("*.xlsx")}
+    return {p.name: p for p in build_demo_reports(out, now, today)}
 
 
 @pytest.fixture(scope="module")

@@ -4,16 +4,15 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import io
 import zipfile
 from pathlib import Path
 
 import openpyxl
 import pytest
 from support import DEMO_TODAY, REPO_ROOT
+from support.builds import build_demo_reports
 
 from sheep_xl.api.client import SheepClient
-from sheep_xl.cli import main
 from sheep_xl.demo.server import DEMO_API_KEY
 from sheep_xl.operations.refresh import refresh_workbook, workbook_queries
 from sheep_xl.reports.templates import find_templates
@@ -24,26 +23,7 @@ DISTRIBUTED = ("events-overview.xlsx", "upcoming-capacity.xlsx", "past-events.xl
 
 
 def build(out: Path) -> list[Path]:
-    err = io.StringIO()
-    code = main(
-        [
-            "templates",
-            "build",
-            "--demo",
-            "--out",
-            str(out),
-            "--now",
-            NOW,
-            "--today",
-            DEMO_TODAY.isoformat(),
-            "--templates",
-            str(REPO_ROOT / "workbook_templates"),
-        ],
-        err=err,
-        out=io.StringIO(),
-    )
-    assert code == 0, err.getvalue()
-    return sorted(out.glob("*.xlsx"))
+    return build_demo_reports(out, NOW, DEMO_TODAY)
 
 
 @pytest.fixture(scope="module")
