@@ -35,7 +35,7 @@ from sheep_xl.credentials import (
     keyring_user,
     validate_api_key,
 )
-from sheep_xl.exceptions import EXIT_BAD_INPUT, EXIT_OK, InputError, SheepError
+from sheep_xl.exceptions import EXIT_BAD_INPUT, EXIT_OK, EXIT_REMOTE, InputError, SheepError
 from sheep_xl.redaction import RedactingFilter
 
 log = logging.getLogger("sheep_xl")
@@ -109,11 +109,17 @@ def cmd_refresh(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
 
     progress = Progress(err, args.quiet)
 
+    from sheep_xl.cli_parts import EventProgress
     from sheep_xl.operations.sources import Connections, describe_source
+
+    events = EventProgress(err, args.quiet)
 
     def per_query(query: Any) -> Progress:
         progress.say(f"Refreshing '{query.name}' ({describe_source(query)})")
         return progress
+
+    def per_event(query: Any) -> EventProgress | None:
+        return events if query.query_kind.per_event and not query.event_uid else None
 
     with Connections(api_url=args.api_url) as sources:
         result = refresh_workbook(
@@ -121,9 +127,11 @@ def cmd_refresh(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
             sources,
             args.query or None,
             progress=per_query,
+            event_progress=per_event,
             overwrite_read_only=args.overwrite_read_only,
         )
     progress.done()
+    events.done()
     for warning in result.warnings:
         err.write(f"warning: {warning}\n")
     for item in result.results:
@@ -132,6 +140,13 @@ def cmd_refresh(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         f"Refreshed {len(result.results)} quer{'y' if len(result.results) == 1 else 'ies'}"
         f" in {args.workbook}"
     )
+    partial = [item.query.name for item in result.results if item.partial]
+    if partial:
+        err.write(
+            f"sheep-xl: some events of {', '.join(repr(n) for n in partial)} could not be "
+            "fetched (named above), so their rows are missing: refresh again later.\n"
+        )
+        return EXIT_REMOTE
     return EXIT_OK
 
 

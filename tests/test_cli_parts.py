@@ -13,6 +13,7 @@ import pytest
 from sheep_xl.cli import main
 from sheep_xl.demo.data import demo_events
 from sheep_xl.demo.server import DEMO_API_KEY, DemoServer
+from sheep_xl.operations.refresh import workbook_queries
 
 ZURICH = "2bb96d6b308e1412b04361b0"
 TODAY = dt.date(2026, 11, 24)
@@ -71,7 +72,15 @@ def test_a_state_to_xlsx_with_progress(demo_env: DemoServer, tmp_path) -> None:
         if r["start_date"] <= TODAY.isoformat() <= r["end_date"]
     }
     assert {c.value for c in sheet["A"][1:]} <= running
-    assert "SheepCRM" not in book.sheetnames, "no stored query for these kinds yet"
+    # the stored query: attendees of the state, so refresh updates the table later
+    (query,) = workbook_queries(out)
+    assert (query.kind, query.state, query.event_uid, query.table) == (
+        "attendees",
+        "running",
+        "",
+        "Attendees",
+    )
+    assert query.status == "OK" and query.rows == sheet.max_row - 1
 
 
 def test_orders_columns_and_currencies(demo_env: DemoServer) -> None:
@@ -123,7 +132,7 @@ def test_ticket_types_from_the_listing_make_no_request_per_event(demo_env: DemoS
         (["attendees", "example", "../x"], "Invalid event uid"),
         (["orders", "example", ZURICH, "--out", "x.pdf"], "must end in .xlsx or .csv"),
         (["orders", "example", "--state", "all", "--concurrency", "99"], "Invalid concurrency"),
-        (["ticket-types", "example", ZURICH, "--from-listing"], "only with --state"),
+        (["ticket-types", "example", ZURICH, "--from-listing"], "only with a state"),
     ],
 )
 def test_bad_input_exits_2_and_sends_nothing(

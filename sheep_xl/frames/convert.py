@@ -30,7 +30,7 @@ from typing import Any
 import pandas as pd
 
 from sheep_xl.exceptions import UnknownColumnsError
-from sheep_xl.frames.catalogue import BY_NAME, DERIVED, Field, field_for
+from sheep_xl.frames.catalogue import BY_NAME, DERIVED, EVENTS, Catalogue, Field, field_for
 from sheep_xl.frames.columns import ColumnsArg, ColumnSelection, resolve_columns
 from sheep_xl.frames.excel_text import EXCEL_CELL_LIMIT, clean_text
 
@@ -189,16 +189,18 @@ def round_money(amount: float) -> float:
 DERIVERS: dict[str, Callable[[Mapping[str, Any]], Any]] = {"ticket_income": _ticket_income}
 
 
-def sort_frame(frame: pd.DataFrame, sort: str | None) -> pd.DataFrame:
-    """Rows sorted by one column (``"Start date"``, ``"start_date desc"``); empty cells last,
-    ties keep the API's order."""
+def sort_frame(
+    frame: pd.DataFrame, sort: str | None, catalogue: Catalogue = EVENTS
+) -> pd.DataFrame:
+    """Rows sorted by one column (``"Start date"``, ``"start_date desc"``) of ``catalogue``'s
+    records; empty cells last, ties keep the API's order."""
     if not sort or not sort.strip():
         return frame
     text = sort.strip()
     descending = text.lower().endswith(" desc")
     if descending or text.lower().endswith(" asc"):
         text = text.rsplit(" ", 1)[0]
-    title = field_for(resolve_columns([text]).fields[0]).title
+    title = catalogue.field_for(resolve_columns([text], catalogue).fields[0]).title
     if title not in frame.columns:
         raise UnknownColumnsError(
             f"Cannot sort by '{text}': it is not one of the table's columns; add it to the "

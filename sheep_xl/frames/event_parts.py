@@ -12,12 +12,11 @@ still gives one row, with the amounts empty). The frames carry their catalogue's
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
 from sheep_xl.api.event_parts import event_part
-from sheep_xl.api.per_event import EventResult
 from sheep_xl.frames.catalogue import Catalogue
 from sheep_xl.frames.columns import ColumnsArg, ColumnSelection, resolve_columns
 from sheep_xl.frames.convert import events_frame
@@ -32,6 +31,9 @@ from sheep_xl.frames.event_catalogues import (
     TICKETS,
 )
 from sheep_xl.frames.records import records_frame
+
+if TYPE_CHECKING:  # a type only: reading the catalogues needs no HTTP stack
+    from sheep_xl.api.per_event import EventResult
 
 Record = dict[str, Any]
 Rows = tuple[list[Record], int]  # rows, and how many values could not be read into rows

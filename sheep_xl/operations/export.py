@@ -5,7 +5,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
@@ -43,10 +43,15 @@ def write_new_report(
     *,
     ran_at: dt.datetime,
     refresh_on_open: bool = True,
+    statuses: Mapping[str, str] | None = None,
 ) -> None:
-    """A new workbook: one sheet per query's table, then the SheepCRM sheet and the marker."""
+    """A new workbook: one sheet per query's table, then the SheepCRM sheet and the marker.
+    ``statuses`` gives a query's Status when it is not ``OK`` (a partial per-event fetch)."""
     sheets = [SheetSpec(query.sheet, plan) for query, plan in results]
-    queries = [query.with_result(ran_at, plan.n_rows, OK) for query, plan in results]
+    queries = [
+        query.with_result(ran_at, plan.n_rows, (statuses or {}).get(query.name, OK))
+        for query, plan in results
+    ]
     sheets.append(SheetSpec(QUERIES_SHEET, queries_plan(queries), QUERIES_PREAMBLE))
     marker = "TRUE" if refresh_on_open else "FALSE"
     write_workbook(path, sheets, {MARKER_NAME: marker})
@@ -108,7 +113,7 @@ def export_events(
         query = new_query(
             bucket,
             state,
-            _columns_text(columns),
+            columns_text(columns),
             sheet=sheet_title,
             table=table_name,
             source=source,
@@ -135,7 +140,7 @@ def write_csv_output(frame: pd.DataFrame, out: str, stdout: IO[str] | None = Non
         write_csv(frame, fh)
 
 
-def _columns_text(columns: ColumnsArg) -> str:
+def columns_text(columns: ColumnsArg) -> str:
     if columns is None:
         return "default"
     if isinstance(columns, str):

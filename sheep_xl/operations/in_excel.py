@@ -1,7 +1,8 @@
 """Refresh and insert stored queries in a workbook open in Excel (through xlwings).
 
 Unlike the headless refresh, each query stands alone: a query whose fetch fails keeps its
-previous table untouched and records the error sentence as its status, the others go ahead.
+previous table untouched and records the error sentence as its status, the others go ahead. A
+per-event query some of whose events failed writes the others' rows and says ``Partial``.
 Excel's status bar shows progress and is given back at the end.
 """
 
@@ -15,7 +16,6 @@ from typing import TYPE_CHECKING
 import xlwings as xw
 
 from sheep_xl.exceptions import SheepError
-from sheep_xl.frames.fetch import fetch_events_frame
 from sheep_xl.operations.sources import Connections, as_connections
 from sheep_xl.tables.plan import plan_table
 from sheep_xl.tables.queries import (
@@ -23,6 +23,7 @@ from sheep_xl.tables.queries import (
     StoredQuery,
     check_distinct_tables,
     local_now,
+    result_status,
     select_queries,
 )
 from sheep_xl.writers.live import (
@@ -70,21 +71,21 @@ def refresh_book(
         for query in selected:
             try:
                 query.validate()
-                frame = fetch_events_frame(
-                    connections.client_for(query),
-                    query.bucket,
-                    query.state,
-                    query.columns or None,
-                    sort=query.sort,
-                    progress=status.fetch_progress(query.name),
+                fetched = connections.fetch(
+                    query,
+                    pages=status.fetch_progress(query.name),
+                    progress=status.event_progress(query.name),
+                    on_wait=status.waiting,
                 )
+                frame = fetched.frame
                 write_table(book, query.sheet, plan_table(frame, query.table), status=status)
             except SheepError as exc:
                 updated[query.name] = query.with_result(ran_at, query.rows, str(exc))
                 outcomes.append(Outcome(query, False, str(exc)))
                 continue
-            updated[query.name] = query.with_result(ran_at, len(frame), OK)
-            outcomes.append(Outcome(query, True, OK))
+            message = result_status(fetched.failures, fetched.events)
+            updated[query.name] = query.with_result(ran_at, len(frame), message)
+            outcomes.append(Outcome(query, message == OK, message))
         if selected:
             write_queries(book, [updated.get(q.name, q) for q in stored], status)
     finally:

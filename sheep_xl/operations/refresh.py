@@ -12,12 +12,11 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import pandas as pd
-
 from sheep_xl.api.client import ProgressCallback, SheepClient
+from sheep_xl.api.per_event import EventProgress
 from sheep_xl.exceptions import ReadOnlyWorkbookError, SheepError, WorkbookError
 from sheep_xl.files import atomic_path, check_target, is_read_only
-from sheep_xl.frames.fetch import fetch_events_frame
+from sheep_xl.frames.fetch_parts import PartFrame
 from sheep_xl.operations.export import local_now
 from sheep_xl.operations.sources import Connections, as_connections
 from sheep_xl.tables.plan import plan_table
@@ -27,6 +26,7 @@ from sheep_xl.tables.queries import (
     StoredQuery,
     check_distinct_tables,
     queries_plan,
+    result_status,
     select_queries,
 )
 from sheep_xl.writers.ooxml import XlsxPackage
@@ -35,10 +35,14 @@ from sheep_xl.writers.xlsx_refresh import WorkbookEditor
 
 @dataclass
 class QueryResult:
-    query: StoredQuery
+    query: StoredQuery  # as it ran, with its new status
     rows: int
     ref: str
-    warnings: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)  # including events that failed
+
+    @property
+    def partial(self) -> bool:
+        return self.query.status != OK
 
 
 @dataclass
@@ -62,6 +66,7 @@ def refresh_workbook(
     query_names: Sequence[str] | None = None,
     *,
     progress: Callable[[StoredQuery], ProgressCallback | None] | None = None,
+    event_progress: Callable[[StoredQuery], EventProgress | None] | None = None,
     now: dt.datetime | None = None,
     overwrite_read_only: bool = False,
 ) -> RefreshResult:
@@ -71,7 +76,10 @@ def refresh_workbook(
     `Connections` to control both). Everything that can be wrong with the file is found before
     anything is fetched: a read-only workbook (refused unless ``overwrite_read_only``; the
     add-in skips such files too), a folder it cannot be written in, a damaged package, queries
-    that cannot run or would share a table."""
+    that cannot run or would share a table.
+
+    A per-event query over a state keeps the rows of the events that arrived when some fail:
+    its status says ``Partial`` and names them, as do the result's warnings."""
     path = Path(path)
     if path.suffix.lower() != ".xlsx":
         raise WorkbookError(
@@ -98,7 +106,8 @@ def refresh_workbook(
                 "Table column on the SheepCRM sheet."
             )
 
-    frames = fetch_queries(client, selected, progress)  # all first: a failure changes nothing
+    # all first: a failure changes nothing
+    frames = fetch_queries(client, selected, progress, event_progress)
     ran_at = now or local_now()
     results = apply_results(editor, stored, frames, ran_at)
     editor.finish(modified=dt.datetime.now(dt.UTC) if now is None else now, today=ran_at.date())
@@ -111,20 +120,20 @@ def fetch_queries(
     client: SheepClient | Connections,
     queries: Sequence[StoredQuery],
     progress: Callable[[StoredQuery], ProgressCallback | None] | None = None,
-) -> dict[str, pd.DataFrame]:
-    """Every query's typed frame, each from its source; the first failure is raised, naming
-    its query."""
+    event_progress: Callable[[StoredQuery], EventProgress | None] | None = None,
+) -> dict[str, PartFrame]:
+    """Every query's typed frame (and the events it could not fetch), each from its source;
+    the first failure is raised, naming its query."""
     connections = as_connections(client)
-    frames: dict[str, pd.DataFrame] = {}
+    frames: dict[str, PartFrame] = {}
     for query in queries:
+        events = event_progress(query) if event_progress else None
         try:
-            frames[query.name] = fetch_events_frame(
-                connections.client_for(query),
-                query.bucket,
-                query.state,
-                query.columns or None,
-                sort=query.sort,
-                progress=progress(query) if progress else None,
+            frames[query.name] = connections.fetch(
+                query,
+                pages=progress(query) if progress else None,
+                progress=events,
+                on_wait=getattr(events, "waiting", None),  # a progress that also tells waits
             )
         except SheepError as exc:
             raise exc.in_context(f"Query '{query.name}'") from None
@@ -134,21 +143,28 @@ def fetch_queries(
 def apply_results(
     editor: WorkbookEditor,
     stored: Sequence[StoredQuery],
-    frames: dict[str, pd.DataFrame],
+    frames: dict[str, PartFrame],
     ran_at: dt.datetime,
 ) -> list[QueryResult]:
     """Write each fetched frame into its query's table, then the queries' status and marker."""
     results = []
     finished: dict[str, StoredQuery] = {}
     for query in stored:
-        frame = frames.get(query.name)
-        if frame is None:
+        fetched = frames.get(query.name)
+        if fetched is None:
             continue
+        frame = fetched.frame
         plan = plan_table(frame, query.table)
         write = editor.replace_table(plan, query.sheet)
+        done = query.with_result(
+            ran_at, len(frame), result_status(fetched.failures, fetched.events)
+        )
+        finished[query.name] = done
         # the plan's warnings: the frame's, and what Excel's limits changed (and the writer's)
-        results.append(QueryResult(query, len(frame), write.ref, plan.warnings + write.warnings))
-        finished[query.name] = query.with_result(ran_at, len(frame), OK)
+        missing = [f"no rows for {failure}" for failure in fetched.failures]
+        results.append(
+            QueryResult(done, len(frame), write.ref, plan.warnings + write.warnings + missing)
+        )
     editor.replace_table(queries_plan([finished.get(q.name, q) for q in stored]))
     if editor.defined_name(MARKER_NAME) is None:
         editor.set_defined_name(MARKER_NAME, "TRUE")

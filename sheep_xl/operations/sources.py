@@ -18,7 +18,10 @@ from typing import TYPE_CHECKING
 from sheep_xl.tables.queries import SOURCE_DEMO, StoredQuery
 
 if TYPE_CHECKING:  # imported when a client is made: a ribbon click loads requests only then
-    from sheep_xl.api.client import SheepClient
+    from sheep_xl.api.client import ProgressCallback, SheepClient
+    from sheep_xl.api.pacing import WaitCallback
+    from sheep_xl.api.per_event import EventProgress
+    from sheep_xl.frames.fetch_parts import PartFrame
 
 
 class Connections:
@@ -43,6 +46,31 @@ class Connections:
 
     def client_for(self, query: StoredQuery) -> SheepClient:
         return self.demo() if query.source == SOURCE_DEMO else self.sheepcrm()
+
+    def fetch(
+        self,
+        query: StoredQuery,
+        *,
+        pages: ProgressCallback | None = None,
+        progress: EventProgress | None = None,
+        on_wait: WaitCallback | None = None,
+    ) -> PartFrame:
+        """One stored query's data from its source, whatever its kind and target (the
+        headless refresh, the live one and the reports all fetch through here)."""
+        from sheep_xl.frames.query_kinds import fetch_query_frame
+
+        return fetch_query_frame(
+            self.client_for(query),
+            query.query_kind,
+            query.bucket,
+            state=query.state,
+            uid=query.event_uid,
+            columns=query.columns or None,
+            sort=query.sort,
+            pages=pages,
+            progress=progress,
+            on_wait=on_wait,
+        )
 
     def sheepcrm(self) -> SheepClient:
         if self._sheepcrm is None:
@@ -79,7 +107,10 @@ def as_connections(source: SheepClient | Connections) -> Connections:
 
 
 def describe_source(query: StoredQuery) -> str:
-    """How progress messages name where a query's data comes from."""
+    """How progress messages name where a query's data comes from (and what it fetches)."""
+    what = f"{query.bucket}, {query.target}"
+    if query.kind and query.kind != "events":
+        what = f"{query.kind} of {'event ' if query.event_uid else ''}{what}"
     if query.source == SOURCE_DEMO:
-        return f"built-in demo data, {query.bucket}, {query.state}"
-    return f"{query.bucket}, {query.state}"
+        return f"built-in demo data, {what}"
+    return what

@@ -42,6 +42,7 @@ from sheep_xl.exceptions import InputError, WorkbookError
 from sheep_xl.files import atomic_path
 from sheep_xl.frames.catalogue import field_for
 from sheep_xl.frames.columns import resolve_columns
+from sheep_xl.frames.fetch_parts import PartFrame
 from sheep_xl.operations.refresh import apply_results, fetch_queries
 from sheep_xl.operations.sources import Connections
 from sheep_xl.tables.plan import DEFAULT_TABLE_STYLE, TablePlan, plan_table
@@ -273,11 +274,12 @@ def build_report(
     data, so later refreshes go to the demo again and never to a real bucket."""
     stored = [q.stored(bucket, source) for q in template.queries]
     check_distinct_tables(stored)  # two queries on one table: refused before any request
-    frames: dict[str, pd.DataFrame] = {}
+    fetched: dict[str, PartFrame] = {}
     if stored:
         if client is None:
             raise WorkbookError(f"{template.title} needs data: give a client.")
-        frames = fetch_queries(client, stored, progress)
+        fetched = fetch_queries(client, stored, progress)
+    frames = {name: part.frame for name, part in fetched.items()}
     wb = Workbook()
     wb.remove(wb.active)
     _cover(wb, template, stored)
@@ -302,7 +304,7 @@ def build_report(
     package = XlsxPackage(skeleton)
     editor = WorkbookEditor(package)
     if stored:
-        apply_results(editor, stored, frames, now)
+        apply_results(editor, stored, fetched, now)
     if dynamic_cells:
         _mark_dynamic_arrays(package, dynamic_cells)
     editor.finish(modified=now, today=now.date())

@@ -9,13 +9,18 @@ Query               a name for the query (unique)
 Sheet, Table        where the results go (the table is created or refreshed in place)
 Source              ``sheepCRM`` (your data; needs your API key) or ``demo`` (sheep-xl's built-in
                     sample data, served in-process; no key). Blank means ``sheepCRM``
-Bucket, State       what to fetch: a sheepCRM bucket and a state or classification
+Kind                what a row is: ``events`` (blank), ``full events``, ``attendees``, ``orders``,
+                    ``tickets`` or ``ticket types`` (see `sheep_xl.frames.query_kinds`)
+Bucket              the sheepCRM bucket
+State, Event UID    the target: a state or classification (every event in it), or one event's
+                    uid (per-event kinds only); exactly one of the two
 Columns             ``default``, ``all`` or field names/titles separated by commas
 Sort by             optional: a column to sort by, e.g. ``Start date`` or ``Start date desc``
 Refresh on open     TRUE to refresh this query when the workbook opens in Excel with the add-in
 Last refreshed      when the query last ran (local time)
 Rows                how many rows it returned
-Status              ``OK`` or the one-sentence error
+Status              ``OK``, ``Partial: ...`` naming events that could not be fetched (the
+                    others' rows are in the table), or the one-sentence error
 ==================  =========================================================================
 
 The workbook-level defined name ``SheepCRM_RefreshOnOpen`` (``=TRUE``/``=FALSE``) is the marker the
@@ -29,11 +34,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
-from sheep_xl.api.states import resolve_state
-from sheep_xl.api.validation import validate_bucket
 from sheep_xl.exceptions import InputError, SheepError, WorkbookError
 from sheep_xl.frames.catalogue import COUNT, DATETIME, GENERAL
-from sheep_xl.frames.columns import resolve_columns
+from sheep_xl.frames.query_kinds import EVENTS_KIND, QueryKind, check_query, resolve_kind
 from sheep_xl.tables.plan import PlanColumn, TablePlan, header_row_below, validate_table_name
 
 QUERIES_SHEET = "SheepCRM"
@@ -57,8 +60,10 @@ QUERY_COLUMNS: tuple[tuple[str, str, float], ...] = (
     ("Sheet", "text", 14),
     ("Table", "text", 14),
     ("Source", "text", 10),
+    ("Kind", "text", 12),
     ("Bucket", "text", 12),
     ("State", "text", 11),
+    ("Event UID", "text", 16),
     ("Columns", "text", 30),
     ("Sort by", "text", 14),
     ("Refresh on open", "bool", 17),
@@ -68,6 +73,7 @@ QUERY_COLUMNS: tuple[tuple[str, str, float], ...] = (
 )
 QUERY_TITLES = tuple(title for title, _, _ in QUERY_COLUMNS)
 OK = "OK"
+PARTIAL = "Partial"  # some events of a per-event query could not be fetched
 SOURCE_SHEEPCRM = "sheepCRM"  # the real API: the key from SHEEP_API_KEY or the credential store
 SOURCE_DEMO = "demo"  # the built-in demo server, started in-process; never a real bucket
 SOURCES = (SOURCE_SHEEPCRM, SOURCE_DEMO)
@@ -87,10 +93,21 @@ class StoredQuery:
     rows: int | None = None
     status: str = ""
     source: str = SOURCE_SHEEPCRM
+    kind: str = EVENTS_KIND.name
+    event_uid: str = ""
 
     @property
     def is_demo(self) -> bool:
         return self.source == SOURCE_DEMO
+
+    @property
+    def query_kind(self) -> QueryKind:
+        return resolve_kind(self.kind)
+
+    @property
+    def target(self) -> str:
+        """What the query is about, for people: the event uid or the state."""
+        return self.event_uid or self.state
 
     def validate(self) -> StoredQuery:
         """Check the query the way the API call will, so a bad row fails before any request."""
@@ -101,9 +118,14 @@ class StoredQuery:
                 f"({SOURCE_SHEEPCRM} is your data, {SOURCE_DEMO} the built-in sample data)."
             )
         try:
-            validate_bucket(self.bucket)
-            resolve_state(self.state)
-            resolve_columns(self.columns or None)
+            check_query(
+                self.query_kind,
+                self.bucket,
+                self.state,
+                self.event_uid,
+                self.columns or None,
+                self.sort,
+            )
             check_table_name(self.table)
         except SheepError as exc:
             raise WorkbookError(f"In {where}: {exc}") from None
@@ -120,6 +142,18 @@ class StoredQuery:
 
     def with_result(self, when: dt.datetime, rows: int | None, status: str) -> StoredQuery:
         return replace(self, last_refreshed=when, rows=rows, status=status)
+
+
+def result_status(failures: Sequence[object], events: int) -> str:
+    """The Status cell after a query ran: ``OK``, or which events' rows are missing."""
+    if not failures:
+        return OK
+    names = "; ".join(str(f) for f in failures[:3])
+    more = f"; and {len(failures) - 3} more" if len(failures) > 3 else ""
+    return (
+        f"{PARTIAL}: {len(failures)} of {events} events could not be fetched, so their rows are "
+        f"missing (refresh again later): {names}{more}"
+    )
 
 
 def local_now() -> dt.datetime:
@@ -167,6 +201,8 @@ def new_query(
     sort: str = "",
     refresh_on_open: bool = True,
     source: str = SOURCE_SHEEPCRM,
+    kind: str = EVENTS_KIND.name,
+    event_uid: str = "",
 ) -> StoredQuery:
     if columns is None:
         columns_text = "default"
@@ -184,6 +220,8 @@ def new_query(
         sort=sort,
         refresh_on_open=refresh_on_open,
         source=source,
+        kind=resolve_kind(kind).name,
+        event_uid=event_uid,
     ).validate()
 
 
@@ -205,8 +243,10 @@ def _cells(q: StoredQuery) -> dict[str, Any]:
         "Sheet": q.sheet,
         "Table": q.table,
         "Source": q.source,
+        "Kind": q.kind or EVENTS_KIND.name,
         "Bucket": q.bucket,
-        "State": q.state,
+        "State": q.state or None,
+        "Event UID": q.event_uid or None,
         "Columns": q.columns or "default",
         "Sort by": q.sort or None,
         "Refresh on open": q.refresh_on_open,
@@ -231,6 +271,8 @@ def parse_queries(header: Sequence[Any], rows: Sequence[Sequence[Any]]) -> list[
                 "Query",
                 "Sort by",
                 "Source",
+                "Kind",
+                "Event UID",
             ):
                 continue  # optional: defaults apply
             raise WorkbookError(
@@ -263,6 +305,8 @@ def parse_queries(header: Sequence[Any], rows: Sequence[Sequence[Any]]) -> list[
             rows=_int(get(row, "Rows")),
             status=_text(get(row, "Status")),
             source=_source(get(row, "Source")),
+            kind=_kind(get(row, "Kind")),
+            event_uid=_text(get(row, "Event UID")),
         )
         queries.append(query)
     names = [q.name.lower() for q in queries]
@@ -291,6 +335,16 @@ def _source(value: Any) -> str:
         if text.lower() == source.lower():
             return source
     return text or SOURCE_SHEEPCRM
+
+
+def _kind(value: Any) -> str:
+    """The Kind cell as its canonical name; blank (older workbooks) is events. Anything else
+    is kept as typed, for ``validate`` to name."""
+    text = _text(value)
+    try:
+        return resolve_kind(text).name
+    except SheepError:
+        return text
 
 
 def _bool(value: Any, default: bool) -> bool:

@@ -70,6 +70,15 @@ class StatusBar:
     def fetch_progress(self, name: str) -> Callable[[int, int], None]:
         return lambda pages, rows: self.show(f"SheepCRM: {name}: page {pages}, {rows:,} events…")
 
+    def event_progress(self, name: str) -> Callable[[int, int, str], None]:
+        """Per-event queries: events done so far, and the current one's title."""
+        return lambda done, total, title: self.show(
+            f"SheepCRM: {name}: {done:,} of {total:,} events ({title[:50]})…"
+        )
+
+    def waiting(self, seconds: float) -> None:
+        self.show(f"SheepCRM: waiting {seconds:,.0f} s for sheepCRM's rate limit…")
+
 
 @dataclass
 class LiveWrite:
