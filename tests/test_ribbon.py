@@ -279,3 +279,57 @@ def test_insert_dialog_hands_the_choice_to_the_inserts(book, server, monkeypatch
         '=SHEEP_EVENTS("example","future","Title, Start date")'
     )
     assert asked[1][0] == insert_dialog.Target("formula", "Sheet1", "B2")
+
+
+# --- inside the event: the Attendees, Orders and Tickets buttons ----------------------------
+
+
+def test_attendees_orders_tickets_of_the_selected_row(book, server) -> None:
+    ribbon.insert_table("example", "all", "default")
+    events_sheet = book.sheets["All events"]
+    header = events_sheet["A1"].expand("right").value
+    uid_col, title_col = header.index("UID"), header.index("Title")
+    row = events_sheet.range((3, 1)).expand("right").value
+    uid, title = row[uid_col], row[title_col]
+    for part, table in (("attendees", "Attendees"), ("orders", "Orders"), ("tickets", "Tickets")):
+        ribbon.insert_event_part(part, "All events", "B3")
+        found = [s for s in book.sheets if any(t.name == table for t in s.tables)]
+        assert len(found) == 1, part
+        sheet = found[0]
+        assert sheet.name.startswith(f"{part.title()} {title}"[:20])
+        body = sheet.tables[table].data_body_range.options(ndim=2).value
+        assert body and {r[0] for r in body} == {uid}, "every row is the selected event's"
+    queries = {q.table: q for q in read_queries(book)}
+    assert (queries["Orders"].kind, queries["Orders"].event_uid) == ("orders", uid)
+    assert queries["Tickets"].bucket == "example" and queries["Tickets"].status == "OK"
+    # a second click on the same event gets its own sheet and table; refresh all runs them all
+    ribbon.insert_event_part("attendees", "All events", "A3")
+    assert "Attendees2" in {q.table for q in read_queries(book)}
+    ribbon.refresh_all()
+    assert all(q.status == "OK" for q in read_queries(book))
+
+
+def test_inside_the_event_needs_a_row_of_an_events_table_with_uids(book, server) -> None:
+    ribbon.insert_table("example", "all", "title")  # no UID column
+    before = [s.name for s in book.sheets]
+    ribbon.insert_event_part("orders", "Sheet1", "D9")
+    assert "Select a row of an events table first" in messages(book)[-1]
+    ribbon.insert_event_part("orders", "All events", "A1")  # the header is not a row
+    assert "Select a row of an events table first" in messages(book)[-1]
+    ribbon.insert_event_part("orders", "All events", "A2")
+    assert "has no event uid in this row" in messages(book)[-1]
+    ribbon.insert_event_part("refunds", "All events", "A2")
+    assert "unknown part 'refunds'" in messages(book)[-1]
+    assert [s.name for s in book.sheets] == before, "nothing was added"
+    assert len(read_queries(book)) == 1
+
+
+def test_inside_the_event_through_a_request_file(book, server, request_dir) -> None:
+    ribbon.insert_table("example", "all", "uid, title")
+    request = ribbon.Request(
+        "insert_event_part", book.fullname, book.name, ("tickets", "All events", "A2")
+    )
+    write_request(request_dir, "0E", request)
+    ribbon.run_request("0E")
+    (tickets,) = [q for q in read_queries(book) if q.kind == "tickets"]
+    assert tickets.event_uid == book.sheets["All events"]["A2"].value

@@ -28,22 +28,24 @@ import xlwings as xw
 
 from sheep_xl import accounts
 from sheep_xl.api.states import resolve_state
-from sheep_xl.api.validation import validate_bucket
+from sheep_xl.api.validation import validate_bucket, validate_uid
 from sheep_xl.config import resolve_api_url
 from sheep_xl.credentials import keyring_user
 from sheep_xl.epoch import bump_function_epoch
 from sheep_xl.exceptions import SheepError, WorkbookError
 from sheep_xl.frames.catalogue import field_for
 from sheep_xl.frames.columns import resolve_columns
+from sheep_xl.frames.query_kinds import kind_of_part
 from sheep_xl.operations.in_excel import insert_query, refresh_book
 from sheep_xl.operations.sources import Connections
-from sheep_xl.tables.queries import new_query
+from sheep_xl.tables.queries import PARTIAL, SOURCE_SHEEPCRM, new_query
 from sheep_xl.writers.live import (
     StatusBar,
     find_sheet,
     find_table,
     read_queries,
     set_refresh_on_open,
+    table_row_at,
 )
 from sheep_xl.writers.live import (
     refresh_on_open as marker_is_on,
@@ -187,6 +189,77 @@ def insert_table(book: xw.Book, bucket: str, state: str, columns: str = "default
     target = find_table(book, table)
     if target is not None:
         target.parent.activate()
+
+
+#: The ribbon's "Inside the event" buttons: part -> (the button's label, what a row is).
+EVENT_PART_BUTTONS: dict[str, str] = {
+    "attendees": "Attendees",
+    "orders": "Orders",
+    "tickets": "Tickets",
+    "ticket-types": "Ticket types",
+}
+_SHEET_NAME_BAD = re.compile(r"[\[\]:*?/\\]")
+
+
+@user_action
+def insert_event_part(book: xw.Book, part: str, sheet_name: str, address: str) -> None:
+    """The Attendees, Orders and Tickets buttons: for the event in the selected row of any
+    events table (one with a UID or Event UID column), a new sheet with that event's table and
+    its stored query, from the same bucket and source as the selected table's own query."""
+    if part not in EVENT_PART_BUTTONS:
+        raise WorkbookError(f"The add-in asked for an unknown part '{part}'.")
+    label = EVENT_PART_BUTTONS[part]
+    sheet = find_sheet(book, sheet_name) if sheet_name else None
+    row = table_row_at(sheet, address) if sheet is not None and address else None
+    if row is None:
+        raise WorkbookError(
+            f"Select a row of an events table first (any cell of the event's row), then click "
+            f"{label}."
+        )
+    uid = row.get("Event UID", "UID")
+    if uid is None or not str(uid).strip():
+        raise WorkbookError(
+            f"Table '{row.table}' has no event uid in this row: select a row of an events table "
+            "with a UID column (add 'uid' to its Columns on the SheepCRM sheet and refresh)."
+        )
+    uid = validate_uid(str(uid).strip())
+    title = str(row.get("Event", "Title") or uid)
+    parent = next((q for q in read_queries(book) if q.table.lower() == row.table.lower()), None)
+    bucket = parent.bucket if parent is not None else load_default_bucket()
+    if not bucket:
+        raise WorkbookError(
+            f"Table '{row.table}' has no stored query, so SheepCRM cannot tell its bucket: "
+            "select a row of a table SheepCRM inserted, or set default_bucket in the settings."
+        )
+    kind = kind_of_part(part)
+    tables = {t.name.lower() for s in book.sheets for t in s.tables}
+    sheets = {s.name.lower() for s in book.sheets}
+    base_sheet = _SHEET_NAME_BAD.sub("", f"{label} {title}")[:28].strip() or label
+    query = new_query(
+        bucket,
+        "",
+        "default",
+        sheet=_unique(sheets, base_sheet),
+        table=_unique(tables, kind.table),
+        kind=kind.name,
+        event_uid=uid,
+        source=parent.source if parent is not None else SOURCE_SHEEPCRM,
+    )
+    with Connections() as sources:  # a demo table's events come from the demo again
+        outcome = insert_query(book, sources, query)
+    if not outcome.ok and not outcome.message.startswith(PARTIAL):
+        raise WorkbookError(outcome.message)
+    target = find_table(book, query.table)
+    if target is not None:
+        target.parent.activate()
+    if not outcome.ok:  # partial: the rows that arrived are in; say which events are missing
+        _tell(book, f"{label} of {title}: {outcome.message}")
+
+
+def load_default_bucket() -> str:
+    from sheep_xl.config import load_settings
+
+    return load_settings().default_bucket or ""
 
 
 def formula_text(bucket: str, state: str, columns: str = "") -> str:
@@ -451,6 +524,7 @@ ACTIONS: dict[str, Callable[..., Any]] = {
     "insert_dialog": insert_dialog,
     "insert_table": insert_table,
     "insert_formula": insert_formula,
+    "insert_event_part": insert_event_part,
     "sign_in": sign_in,
     "sign_out": sign_out,
     "diagnostics": diagnostics,

@@ -108,6 +108,40 @@ def find_table(book: xw.Book, name: str) -> Any:
     return None
 
 
+@dataclass(frozen=True)
+class TableRow:
+    """One body row of an Excel table, by column title (as the header row spells them)."""
+
+    table: str
+    values: dict[str, Any]
+
+    def get(self, *titles: str) -> Any:
+        """The value of the first of ``titles`` the table has (titles compared in any case)."""
+        lowered = {title.lower(): value for title, value in self.values.items()}
+        for title in titles:
+            if title.lower() in lowered:
+                return lowered[title.lower()]
+        return None
+
+
+def table_row_at(sheet: xw.Sheet, address: str) -> TableRow | None:
+    """The table row the cell ``address`` is in (None outside every table's body)."""
+    cell = sheet.range(address)
+    row, column = cell.row, cell.column
+    for table in sheet.tables:
+        body, header = table.data_body_range, table.header_row_range
+        if body is None or header is None:
+            continue
+        rows, cols = body.shape
+        if body.row <= row < body.row + rows and body.column <= column < body.column + cols:
+            titles = header.options(ndim=1).value
+            values = (
+                sheet.range((row, body.column), (row, body.column + cols - 1)).options(ndim=1).value
+            )
+            return TableRow(table.name, {str(t): v for t, v in zip(titles, values, strict=False)})
+    return None
+
+
 def ensure_sheet(book: xw.Book, name: str) -> xw.Sheet:
     sheet = find_sheet(book, name)
     if sheet is None:

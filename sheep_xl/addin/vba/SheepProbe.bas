@@ -20,7 +20,8 @@ End Function
 Public Function SheepProbeCallbacks() As String
     ' The ribbon callbacks SheepProbeRun can run: the kit compares them with customUI14.xml.
     SheepProbeCallbacks = "SheepRefreshAll,SheepRefreshSheet,SheepToggleRefreshOnOpen," _
-        & "SheepInsertTable,SheepInsertFormula,SheepSignIn,SheepSignOut,SheepDiagnostics"
+        & "SheepInsertTable,SheepInsertFormula,SheepAttendees,SheepOrders,SheepTickets," _
+        & "SheepSignIn,SheepSignOut,SheepDiagnostics"
 End Function
 
 Public Function SheepProbeRun(ByVal callback As String) As String
@@ -36,6 +37,9 @@ Public Function SheepProbeRun(ByVal callback As String) As String
         Case "SheepToggleRefreshOnOpen": SheepToggleRefreshOnOpen Nothing
         Case "SheepInsertTable": SheepInsertTable Nothing
         Case "SheepInsertFormula": SheepInsertFormula Nothing
+        Case "SheepAttendees": SheepAttendees Nothing
+        Case "SheepOrders": SheepOrders Nothing
+        Case "SheepTickets": SheepTickets Nothing
         Case "SheepSignIn": SheepSignIn Nothing
         Case "SheepSignOut": SheepSignOut Nothing
         Case "SheepDiagnostics": SheepDiagnostics Nothing

@@ -58,6 +58,41 @@ failed:
     SheepFail "Live formula", Err.Description
 End Sub
 
+Public Sub SheepAttendees(control As IRibbonControl)
+    ' Inside the event: the event of the selected row of an events table.
+    On Error GoTo failed
+    If Not SheepStart(NEED_NEW_SHEET) Then Exit Sub
+    SheepEventPart "attendees"
+    Exit Sub
+failed:
+    SheepFail "Attendees", Err.Description
+End Sub
+
+Public Sub SheepOrders(control As IRibbonControl)
+    On Error GoTo failed
+    If Not SheepStart(NEED_NEW_SHEET) Then Exit Sub
+    SheepEventPart "orders"
+    Exit Sub
+failed:
+    SheepFail "Orders", Err.Description
+End Sub
+
+Public Sub SheepTickets(control As IRibbonControl)
+    On Error GoTo failed
+    If Not SheepStart(NEED_NEW_SHEET) Then Exit Sub
+    SheepEventPart "tickets"
+    Exit Sub
+failed:
+    SheepFail "Tickets", Err.Description
+End Sub
+
+Private Sub SheepEventPart(ByVal part As String)
+    ' A new sheet for the part (SheepStart checked it can be added); Python reads the selected
+    ' row (sheet and cell) to find the event.
+    SheepRequest "insert_event_part", ActiveWorkbook, part, SelectedSheetName(), _
+        SelectedCellAddress()
+End Sub
+
 Public Sub SheepSignIn(control As IRibbonControl)
     On Error GoTo failed
     If Not SheepStart(NEED_NOTHING) Then Exit Sub
@@ -90,6 +125,17 @@ Private Function ActiveSheetName() As String
     ' unprotected worksheet.
     On Error Resume Next
     If SheepProblem(NEED_EDITABLE_SHEET) = "" Then ActiveSheetName = ActiveSheet.Name
+End Function
+
+Private Function SelectedSheetName() As String
+    ' The selected row may be on a protected sheet: it is only read. "" on a chart sheet.
+    On Error Resume Next
+    If TypeName(ActiveSheet) = "Worksheet" Then SelectedSheetName = ActiveSheet.Name
+End Function
+
+Private Function SelectedCellAddress() As String
+    On Error Resume Next
+    If TypeName(ActiveSheet) = "Worksheet" Then SelectedCellAddress = ActiveCell.Address(False, False)
 End Function
 
 Private Function ActiveCellAddress() As String
