@@ -150,3 +150,25 @@ def test_empty_input_gives_typed_empty_frame() -> None:
     assert len(frame) == 0
     assert list(frame.columns) == [BY_NAME[n].title for n in DEFAULT_COLUMNS]
     check_dtypes(frame)
+
+
+def test_ticket_income_never_adds_up_different_currencies() -> None:
+    one = {
+        "ticket_types": {"A": {"currency": "GBP"}, "B": {"currency": "gbp"}},
+        "ticket_type_income": {"A": 10.1, "B": "5.2"},
+    }
+    mixed = {
+        "ticket_types": {"A": {"currency": "CHF"}, "B": {"currency": "EUR"}, "C": {}},
+        "ticket_type_income": {"A": 1295.0, "B": 300.0, "C": 1.0},
+    }
+    unsold = {  # a second currency with no income yet: still one currency of income
+        "ticket_types": {"A": {"currency": "GBP"}, "B": {"currency": "EUR"}},
+        "ticket_type_income": {"A": 20.0, "B": 0},
+    }
+    frame = events_frame([one, mixed, unsold, {}], "ticket income, income currency")
+    assert frame["Ticket income"].tolist()[:1] == [15.3]
+    assert pd.isna(frame["Ticket income"][1]) and frame["Ticket income"][2] == 20.0
+    assert frame["Income currency"].tolist()[:3] == ["GBP", "mixed", "GBP"]
+    assert pd.isna(frame["Income currency"][3])
+    (warning,) = frame_warnings(frame)
+    assert warning.startswith("Ticket income was left empty for 1 event(s)")

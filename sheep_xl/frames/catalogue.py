@@ -248,7 +248,9 @@ BY_NAME: dict[str, Field] = {f.name: f for f in CATALOGUE}
 # Fields sheep-xl computes from others (asked for by name; not part of "all", which is the API's).
 DERIVED: dict[str, Field] = {
     # ticket_type_income is a map of ticket type -> income; reports need the event's total
+    # (left empty when the ticket types are sold in more than one currency: no sum across them)
     "ticket_income": Field("ticket_income", "number", "Ticket income", "money"),
+    "ticket_income_currency": Field("ticket_income_currency", "text", "Income currency"),
 }
 
 # The columns an events manager wants first: what, when, where, status, capacity, link, id.

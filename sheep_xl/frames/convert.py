@@ -55,6 +55,7 @@ class ConversionReport:
     timezones: Counter[str] = field(default_factory=Counter)  # field -> offsets ignored
     renamed: list[str] = field(default_factory=list)  # field names that had to be cleaned
     dropped: list[str] = field(default_factory=list)  # field names with nothing usable left
+    mixed_currencies: int = 0  # events whose ticket income is in more than one currency
 
     def bad(self, name: str, value: Any) -> None:
         self.malformed[name] += 1
@@ -100,6 +101,12 @@ class ConversionReport:
             out.append(
                 f"{len(self.dropped)} field(s) from the server had names with no usable "
                 f"characters and were left out: {detail}{more}."
+            )
+        if self.mixed_currencies:
+            out.append(
+                f"Ticket income was left empty for {self.mixed_currencies} event(s) whose ticket "
+                "types are sold in more than one currency (amounts in different currencies "
+                "do not add up): see their orders, one row per currency."
             )
         return out
 
@@ -153,6 +160,9 @@ def events_frame(records: Iterable[Mapping[str, Any]], columns: ColumnsArg = Non
     for fld, key in chosen:
         derive = DERIVERS.get(fld.name)
         values = [derive(r) if derive else r.get(key) for r in rows]
+        if fld.name == "ticket_income":
+            report.mixed_currencies += sum(1 for v in values if v is MIXED_CURRENCIES)
+            values = [None if v is MIXED_CURRENCIES else v for v in values]
         data[fld.title] = _convert(fld, values, report)
     frame = pd.DataFrame(data, index=pd.RangeIndex(len(rows)))
     warnings = report.sentences()
@@ -166,12 +176,42 @@ def events_frame(records: Iterable[Mapping[str, Any]], columns: ColumnsArg = Non
     return frame
 
 
+MIXED_CURRENCIES = object()  # an event's ticket income in more than one currency: no sum
+
+
+def _income_currencies(record: Mapping[str, Any]) -> set[str]:
+    """The currencies of the ticket types that have income (upper case; unknown ones left out)."""
+    income = record.get("ticket_type_income")
+    types = record.get("ticket_types")
+    if not isinstance(income, Mapping) or not isinstance(types, Mapping):
+        return set()
+    found = set()
+    for name, amount in income.items():
+        spec = types.get(name)
+        number = _as_number(amount)
+        if isinstance(spec, Mapping) and isinstance(spec.get("currency"), str) and number:
+            found.add(spec["currency"].strip().upper())
+    return found
+
+
 def _ticket_income(record: Mapping[str, Any]) -> Any:
+    """The event's income from ticket sales, the sum of ``ticket_type_income``: only when its
+    ticket types are sold in one currency (pounds and euros do not add up)."""
     income = record.get("ticket_type_income")
     if not isinstance(income, Mapping):
         return None
+    if len(_income_currencies(record)) > 1:
+        return MIXED_CURRENCIES
     amounts = [_as_number(v) for v in income.values()]
     return round_money(sum(a for a in amounts if a is not None))
+
+
+def _ticket_income_currency(record: Mapping[str, Any]) -> Any:
+    """The one currency of the ticket income; ``mixed`` when there are several."""
+    found = _income_currencies(record)
+    if len(found) > 1:
+        return "mixed"
+    return next(iter(found), None)
 
 
 MONEY_PLACES = decimal.Decimal("0.01")  # sheepCRM's currencies (GBP, EUR, USD) have cents
@@ -186,7 +226,10 @@ def round_money(amount: float) -> float:
     return float(exact.quantize(MONEY_PLACES, rounding=decimal.ROUND_HALF_UP))
 
 
-DERIVERS: dict[str, Callable[[Mapping[str, Any]], Any]] = {"ticket_income": _ticket_income}
+DERIVERS: dict[str, Callable[[Mapping[str, Any]], Any]] = {
+    "ticket_income": _ticket_income,
+    "ticket_income_currency": _ticket_income_currency,
+}
 
 
 def sort_frame(
