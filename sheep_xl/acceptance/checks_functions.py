@@ -1,6 +1,8 @@
 """The worksheet functions: the values they hand Excel equal the command line's for the same
-query (values, dates, booleans, blanks); a recalculation storm costs no requests; in Windows
-Excel the formulas spill those values through XLPy.CallUDF; on a Mac they say they cannot."""
+query (values, dates, booleans, blanks), SHEEP_EVENTS' and those of what is inside events
+(SHEEP_ATTENDEES, SHEEP_ORDERS, SHEEP_TICKETS, SHEEP_TICKET_TYPES); a recalculation storm
+costs no requests; in Windows Excel the formulas spill those values through XLPy.CallUDF; on a
+Mac they say they cannot."""
 
 from __future__ import annotations
 
@@ -12,6 +14,7 @@ from sheep_xl.acceptance.context import (
     attempt,
     cell_value,
     compare_tables,
+    read_table_from_file,
     text_instead_of_values,
 )
 from sheep_xl.acceptance.registry import MAC, WINDOWS, CheckFailed, check
@@ -19,6 +22,15 @@ from sheep_xl.acceptance.registry import MAC, WINDOWS, CheckFailed, check
 QUERY = ("example", "confirmed")
 FORMULA = f'=SHEEP_EVENTS("{QUERY[0]}","{QUERY[1]}")'
 STORM_CELLS = 40  # formulas asking the same things in a storm of recalculations
+# What is inside events: each function and the command (and part) it must agree with.
+PART_FUNCTIONS = {
+    "SHEEP_ATTENDEES": "attendees",
+    "SHEEP_ORDERS": "orders",
+    "SHEEP_TICKETS": "tickets",
+    "SHEEP_TICKET_TYPES": "ticket-types",
+}
+PART_STATE = "current+confirmed"  # the per-event functions for every event of a state
+KIT_TABLE = "KitPart"  # the table name the kit gives the CLI's per-event workbooks
 
 
 def _udfs() -> Any:
@@ -27,10 +39,43 @@ def _udfs() -> Any:
     return udfs
 
 
-def _as_table(result: Any) -> list[list[Any]]:
+def _as_table(result: Any, name: str = "SHEEP_EVENTS") -> list[list[Any]]:
     if isinstance(result, str):  # one sentence: the function failed
-        raise CheckFailed(f"SHEEP_EVENTS answered {result!r}.")
-    return [list(row) for row in result]
+        raise CheckFailed(f"{name} answered {result!r}.")
+    table = [list(row) for row in result]
+    if len(table) == 1 and len(table[0]) == 1 and str(table[0][0]).startswith("SheepCRM:"):
+        raise CheckFailed(f"{name} answered {table[0][0]!r}.")  # a sentence as a 1x1 table
+    return table
+
+
+def _cli_part_table(ctx: KitContext, part: str, *, uid: str | None = None) -> list[list[Any]]:
+    """What ``sheep-xl attendees example UID`` (or ``--state PART_STATE``; orders, tickets,
+    ticket-types) writes, read back from its workbook."""
+    key = f"cli-part:{part}:{uid}"
+    if key not in ctx.artifacts:
+        from sheep_xl.operations.export_parts import export_part
+
+        out = ctx.folder("cli") / f"{part}-{len(ctx.artifacts)}.xlsx"
+        state = None if uid is not None else PART_STATE
+        export = export_part(
+            ctx.client, BUCKET, part, str(out), uid=uid, state=state, table_name=KIT_TABLE
+        )
+        if export.failures:
+            raise CheckFailed(
+                f"'sheep-xl {part}' could not fetch {len(export.failures)} event(s) of the demo.",
+                [str(f) for f in export.failures[:3]],
+            )
+        ctx.artifacts[key] = read_table_from_file(out, KIT_TABLE)
+    table: list[list[Any]] = ctx.artifacts[key]
+    return table
+
+
+def _part_uid(ctx: KitContext) -> str:
+    """An event of ``PART_STATE`` that has attendees (the first row of the CLI's table)."""
+    attendees = _cli_part_table(ctx, "attendees")
+    if len(attendees) < 2:
+        raise CheckFailed(f"The demo has no attendees of {PART_STATE} events to compare.")
+    return str(attendees[1][[str(t) for t in attendees[0]].index("Event UID")])
 
 
 @check(
@@ -60,6 +105,41 @@ def values_match_cli(ctx: KitContext) -> str:
     return (
         f"{len(table) - 1} rows x {len(table[0])} columns equal the CLI's events.xlsx "
         f"(kinds: {', '.join(sorted(kinds))})"
+    )
+
+
+@check(
+    "functions.parts-match-cli",
+    "worksheet functions",
+    "SHEEP_ATTENDEES, SHEEP_ORDERS, SHEEP_TICKETS and SHEEP_TICKET_TYPES give what 'sheep-xl "
+    "attendees' (orders, tickets, ticket-types) writes, for one event and for a state",
+)
+def parts_match_cli(ctx: KitContext) -> str:
+    udfs = _udfs()
+    uid = _part_uid(ctx)
+    problems: list[str] = []
+    rows = 0
+    with ctx.demo_env():
+        udfs.clear_cache()
+        for name, part in PART_FUNCTIONS.items():
+            for target, by_uid in ((uid, uid), (PART_STATE, None)):
+                expected = _cli_part_table(ctx, part, uid=by_uid)
+                table = _as_table(getattr(udfs, name)(BUCKET, target), name)
+                rows += len(table) - 1
+                differences = compare_tables(expected, table, limit=3)
+                problems += [f'{name}("{BUCKET}", "{target}"): {d}' for d in differences]
+        before = ctx.requests()
+        for name in PART_FUNCTIONS:
+            getattr(udfs, name)(BUCKET, uid)
+            getattr(udfs, name)(BUCKET, PART_STATE, "all", "header=false")
+        again = ctx.requests() - before
+    if again:
+        problems.append(f"calling them again (other columns and options) made {again} requests")
+    if problems:
+        raise CheckFailed("The per-event worksheet functions differ from the CLI's.", problems)
+    return (
+        f"{len(PART_FUNCTIONS)} functions, for event {uid} and for {PART_STATE}: {rows} rows "
+        "equal the CLI's tables; calling them again made no requests"
     )
 
 
@@ -180,6 +260,35 @@ def other_functions(ctx: KitContext) -> str:
     if problems:
         raise CheckFailed("Some worksheet functions gave other values in Excel.", problems)
     return f"{len(formulas)} formulas gave their Python values"
+
+
+@check(
+    "functions.parts-spill",
+    "worksheet functions",
+    "SHEEP_ATTENDEES, SHEEP_ORDERS, SHEEP_TICKETS and SHEEP_TICKET_TYPES of one event spill the "
+    "CLI's values in Excel",
+    real_excel=True,
+    platforms=WINDOWS,
+    requires=("functions.spill",),
+)
+def parts_spill(ctx: KitContext) -> str:
+    uid = _part_uid(ctx)
+    book = ctx.artifacts["function_book"]
+    problems: list[str] = []
+    for name, part in PART_FUNCTIONS.items():
+        expected = _cli_part_table(ctx, part, uid=uid)
+        sheet = book.sheets.add()
+        formula = f'={name}("{BUCKET}","{uid}")'
+        _enter(ctx, sheet, "A1", formula)
+        _calculate(ctx)
+        seen = _spill(sheet, "A1")
+        if len(seen) == 1 and len(seen[0]) == 1 and len(expected) > 1:
+            problems.append(f"{formula} did not spill: the cell shows {seen[0][0]!r}")
+            continue
+        problems += [f"{formula}: {p}" for p in compare_tables(expected, seen, limit=3)]
+    if problems:
+        raise CheckFailed("Some per-event functions spilled other values than the CLI's.", problems)
+    return f"{len(PART_FUNCTIONS)} formulas for event {uid} spilled the CLI's tables"
 
 
 @check(
