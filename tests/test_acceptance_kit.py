@@ -110,7 +110,7 @@ def test_cli_lists_the_checks(capsys) -> None:
 
 # --- a fake Excel that misbehaves --------------------------------------------------------------
 
-_CALL = re.compile(r"^=(SHEEP_[A-Z]+)\((.*)\)$")
+_CALL = re.compile(r"^=(SHEEP_[A-Z_]+)\((.*)\)$")
 
 
 class FakeBook(MemoryBook):
