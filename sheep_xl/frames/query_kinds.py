@@ -42,7 +42,7 @@ from sheep_xl.frames.event_parts import (
 
 if TYPE_CHECKING:  # the client is the caller's: importing this module needs no HTTP stack
     from sheep_xl.api.client import ProgressCallback, SheepClient
-    from sheep_xl.api.pacing import WaitCallback
+    from sheep_xl.api.pacing import RatePacer, WaitCallback
     from sheep_xl.api.per_event import EventProgress
     from sheep_xl.frames.fetch_parts import PartFrame
 
@@ -186,15 +186,20 @@ def fetch_query_frame(
     pages: ProgressCallback | None = None,
     progress: EventProgress | None = None,
     on_wait: WaitCallback | None = None,
+    concurrency: int | None = None,
+    pacer: RatePacer | None = None,
 ) -> PartFrame:
     """A query's typed frame (sorted when asked) and the events that could not be fetched.
 
-    Everything is checked first (`check_query`), so a bad query sends nothing."""
+    Everything is checked first (`check_query`), so a bad query sends nothing. ``concurrency``
+    and ``pacer`` tune the per-event fetches (`sheep_xl.api.per_event`)."""
     # Imported here: the stored queries (and so a ribbon click) read kinds without loading
     # the HTTP stack the fetchers' pacing and pools bring.
+    from sheep_xl.api.per_event import DEFAULT_CONCURRENCY
     from sheep_xl.frames.fetch import fetch_events_frame
     from sheep_xl.frames.fetch_parts import PartFrame, fetch_full_events_frame, fetch_part_frame
 
+    concurrency = DEFAULT_CONCURRENCY if concurrency is None else concurrency
     check_query(kind, bucket, state, uid, columns, sort)
     state, uid = check_target(kind, state, uid)
     fetched: PartFrame
@@ -204,7 +209,14 @@ def fetch_query_frame(
         fetched = PartFrame(frame, events=len(frame))
     elif kind.part == "event" and state is not None:
         fetched = fetch_full_events_frame(
-            client, bucket, state, columns, progress=progress, on_wait=on_wait
+            client,
+            bucket,
+            state,
+            columns,
+            concurrency=concurrency,
+            progress=progress,
+            pacer=pacer,
+            on_wait=on_wait,
         )
     else:
         assert kind.part is not None
@@ -218,6 +230,8 @@ def fetch_query_frame(
             listed=kind.listed,
             progress=progress,
             pages=pages,
+            concurrency=concurrency,
+            pacer=pacer,
             on_wait=on_wait,
         )
     if sort:

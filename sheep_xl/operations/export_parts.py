@@ -21,8 +21,13 @@ from sheep_xl.exceptions import WorkbookError
 from sheep_xl.files import atomic_path, check_target
 from sheep_xl.frames.columns import ColumnsArg
 from sheep_xl.frames.convert import frame_warnings
-from sheep_xl.frames.fetch_parts import PartFrame, fetch_full_events_frame, fetch_part_frame
-from sheep_xl.frames.query_kinds import KINDS, QueryKind, check_query, kind_of_part
+from sheep_xl.frames.query_kinds import (
+    KINDS,
+    QueryKind,
+    check_query,
+    fetch_query_frame,
+    kind_of_part,
+)
 from sheep_xl.operations.export import (
     STDOUT,
     ExportResult,
@@ -94,33 +99,18 @@ def export_part(
             kind=kind.name,
             event_uid=uid or "",
         )
-    fetched: PartFrame
-    if kind.part == "event" and state is not None:
-        fetched = fetch_full_events_frame(
-            client,
-            bucket,
-            state,
-            columns,
-            concurrency=concurrency,
-            progress=progress,
-            pacer=pacer,
-            on_wait=on_wait,
-        )
-    else:
-        assert kind.part is not None
-        fetched = fetch_part_frame(
-            client,
-            bucket,
-            kind.part,
-            uid=uid,
-            state=state,
-            columns=columns,
-            listed=listed,
-            concurrency=concurrency,
-            progress=progress,
-            pacer=pacer,
-            on_wait=on_wait,
-        )
+    fetched = fetch_query_frame(
+        client,
+        kind,
+        bucket,
+        state=state,
+        uid=uid,
+        columns=columns,
+        progress=progress,
+        on_wait=on_wait,
+        concurrency=concurrency,
+        pacer=pacer,
+    )
     frame = fetched.frame
     warnings = frame_warnings(frame)
     if query is not None:
