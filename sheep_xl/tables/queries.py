@@ -47,9 +47,10 @@ QUERIES_STYLE = "TableStyleMedium2"  # one table style across a workbook
 # The two lines above the table on the SheepCRM sheet.
 QUERIES_PREAMBLE = (
     "SheepCRM queries",
-    "Each row fetches sheepCRM events into a table of this workbook. Edit a row to change what "
-    "it fetches, then refresh (SheepCRM ribbon > Refresh all, or: sheep-xl refresh FILE.xlsx). "
-    "API keys are never stored here.",
+    "Each row fetches sheepCRM data into a table of this workbook: events, or what is inside "
+    "them (Kind: attendees, orders, tickets, ticket types) for a State or one Event UID. Edit a "
+    "row to change what it fetches, then refresh (SheepCRM ribbon > Refresh all, or: sheep-xl "
+    "refresh FILE.xlsx). API keys are never stored here.",
 )
 
 QUERIES_HEADER_ROW = header_row_below(QUERIES_PREAMBLE)  # where every writer puts the table
