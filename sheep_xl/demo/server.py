@@ -417,26 +417,13 @@ class _Handler(BaseHTTPRequestHandler):
 
     # -- methods ----------------------------------------------------------------------------
 
-    def do_GET(self) -> None:
-        self._handle()
-
-    def do_HEAD(self) -> None:
-        self._handle()
-
-    def do_POST(self) -> None:
-        self._handle()
-
-    def do_PUT(self) -> None:
-        self._handle()
-
-    def do_PATCH(self) -> None:
-        self._handle()
-
-    def do_DELETE(self) -> None:
-        self._handle()
-
-    def do_OPTIONS(self) -> None:
-        self._handle()
+    def __getattr__(self, name: str) -> Any:
+        """Every method, however spelt (GET, TRACE, QUERY, a made-up one), goes to `_handle`:
+        the stdlib would answer a method without a ``do_`` handler with its own HTML 501,
+        outside the request log, the rate limit and the error body the API documents."""
+        if name.startswith("do_"):
+            return self._handle
+        raise AttributeError(name)
 
     def _handle(self) -> None:
         demo = self.server.demo

@@ -332,7 +332,7 @@ def test_bad_paging_parameter_is_400(server: DemoServer, name: str, value: str) 
     assert name in body["description"]
 
 
-@pytest.mark.parametrize("method", ["POST", "PUT", "PATCH", "DELETE"])
+@pytest.mark.parametrize("method", ["POST", "PUT", "PATCH", "DELETE", "TRACE", "QUERY", "BREW"])
 def test_other_methods_are_405(server: DemoServer, method: str) -> None:
     response = requests.request(
         method,
