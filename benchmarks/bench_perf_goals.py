@@ -27,6 +27,7 @@ import datetime as dt
 import json
 import os
 import pickle
+import re
 import statistics
 import subprocess
 import sys
@@ -34,6 +35,7 @@ import tempfile
 import time
 import tracemalloc
 import types
+import zipfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -132,9 +134,50 @@ def write_new(frame: pd.DataFrame, path: Path) -> None:
 
 # --- 1. refresh ------------------------------------------------------------------------------
 
+REFRESH_RSS_SCRIPT = """
+import pathlib, pickle, sys
+from sheep_xl.tables.plan import plan_table
+from sheep_xl.writers.ooxml import XlsxPackage
+from sheep_xl.writers.xlsx_new import SheetSpec, write_workbook
+from sheep_xl.writers.xlsx_refresh import WorkbookEditor
+frame = pickle.loads(pathlib.Path(sys.argv[1]).read_bytes())
+start, out = pathlib.Path(sys.argv[2]), pathlib.Path(sys.argv[3])
+def status(key):
+    for line in open("/proc/self/status"):
+        if line.startswith(key):
+            return int(line.split()[1]) / 1024
+open("/proc/self/clear_refs", "w").write("5")  # reset the high-water mark: the frame is loaded
+before = status("VmRSS")
+if sys.argv[4] == "refresh":
+    package = XlsxPackage(start)
+    editor = WorkbookEditor(package)
+    editor.replace_table(plan_table(frame, "Events"))
+    editor.finish()
+    package.save(out)
+else:
+    write_workbook(out, [SheetSpec("Events", plan_table(frame, "Events"))])
+print(status("VmHWM") - before)
+"""
+
+
+def refresh_rss(frame: pd.DataFrame, start: Path, mode: str) -> float | None:
+    """Peak RSS growth (MB) of a refresh of ``start`` or a new workbook with ``frame``'s rows,
+    in a fresh process that loaded the frame first: unlike tracemalloc it sees lxml's trees
+    (the tree path's biggest cost) and zlib's buffers. Linux only."""
+    if not Path("/proc/self/clear_refs").exists():
+        return None
+    frame_file = OUT / "refresh-frame.pkl"
+    frame_file.write_bytes(pickle.dumps(frame))
+    out = subprocess.run(
+        [PYTHON, "-c", REFRESH_RSS_SCRIPT, str(frame_file), str(start), str(OUT / "r.xlsx"), mode],
+        capture_output=True,
+        text=True,
+    )
+    return float(out.stdout) if out.returncode == 0 else None
+
 
 def case_refresh(quick: bool, repeat: int) -> None:
-    print("1. refresh in place vs writing the same rows anew")
+    print("1. refresh in place vs writing the same rows anew (runs interleaved)")
     try:
         from sheep_xl.writers.ooxml import XlsxPackage
         from sheep_xl.writers.xlsx_refresh import WorkbookEditor
@@ -158,13 +201,34 @@ def case_refresh(quick: bool, repeat: int) -> None:
         def anew(frame: pd.DataFrame = frame) -> None:
             write_new(frame, OUT / "anew.xlsx")
 
-        new_t, base_t = timed(refresh, repeat), timed(anew, repeat)
+        def preflight(start: Path = start) -> None:
+            WorkbookEditor(XlsxPackage(start)).preflight()
+
+        refresh()  # warm: imports, caches
+        times: dict[str, list[float]] = {"refresh": [], "anew": [], "preflight": []}
+        for _ in range(repeat):  # interleaved, so a busy moment costs both alike
+            for name, fn in (("refresh", refresh), ("anew", anew), ("preflight", preflight)):
+                started = time.perf_counter()
+                fn()
+                times[name].append(time.perf_counter() - started)
+        new_t, base_t = Figure(times["refresh"]), Figure(times["anew"])
         new_m, base_m = peak_mb(refresh), peak_mb(anew)
-        ratio_line(f"{before:,} -> {after:,} rows, time", new_t, base_t, "anew")
+        label = f"{before:,} -> {after:,} rows"
         print(
-            f"    {before:,} -> {after:,} rows, peak: {new_m:.0f} MB vs anew {base_m:.0f} MB"
+            f"    {label}, time: {new_t}  vs anew {base_t}  ->  "
+            f"{new_t.median / base_t.median:.2f}x the time"
+        )
+        print(
+            f"    {label}, tracemalloc peak: {new_m:.0f} MB vs anew {base_m:.0f} MB"
             f"  ->  {new_m / base_m:.2f}x the memory"
         )
+        new_rss, base_rss = refresh_rss(frame, start, "refresh"), refresh_rss(frame, start, "anew")
+        if new_rss is not None and base_rss is not None:
+            print(
+                f"    {label}, RSS growth (fresh process): {new_rss:.0f} MB vs anew "
+                f"{base_rss:.0f} MB  ->  {new_rss / max(base_rss, 1):.2f}x"
+            )
+        print(f"    (the preflight `sheep-xl refresh` runs first: {Figure(times['preflight'])})")
 
 
 # --- 2. writer memory ------------------------------------------------------------------------
@@ -242,47 +306,218 @@ def case_memory(quick: bool, repeat: int) -> None:
 # --- 3. writer speed -------------------------------------------------------------------------
 
 
+def write_xlsxwriter(frame: pd.DataFrame, path: Path) -> None:
+    """XlsxWriter (constant_memory) writing the plan's values, each column's number format."""
+    import xlsxwriter  # type: ignore[import-untyped]
+
+    plan = plan_table(frame, "Events")
+    # text stays text: "=Equal Pay Day briefing" (a demo title) is no formula
+    book = xlsxwriter.Workbook(str(path), {"constant_memory": True, "strings_to_formulas": False})
+    sheet = book.add_worksheet("Events")
+    formats = [book.add_format({"num_format": c.number_format.code}) for c in plan.columns]
+    sheet.write_row(0, 0, plan.titles)
+    for r, row in enumerate(plan.iter_rows(), 1):
+        for c, value in enumerate(row):
+            if value is not None:
+                sheet.write(r, c, value, formats[c])
+    book.close()
+
+
+def rust_frame(frame: pd.DataFrame) -> pd.DataFrame:
+    """The frame as rustpy-xlsxwriter takes it: NumPy dtypes (it refuses pandas' NA), empty
+    cells as None or NaN, and times of day as Excel's fractions of a day (it has no time type)."""
+    out: dict[str, Any] = {}
+    for title in frame.columns:
+        column = frame[title]
+        if isinstance(column.dtype, pd.StringDtype) or column.dtype == "boolean":
+            out[title] = column.to_numpy(dtype=object, na_value=None)
+        elif column.dtype.kind in "iuf":
+            out[title] = column.to_numpy(dtype=float, na_value=np.nan)
+        elif column.dtype == object:  # times of day
+            out[title] = np.array(
+                [
+                    (v.hour * 3600 + v.minute * 60 + v.second + v.microsecond / 1e6) / 86400
+                    if isinstance(v, dt.time)
+                    else np.nan
+                    for v in column
+                ]
+            )
+        elif column.isna().any():  # dates: it takes NaT for year 1
+            out[title] = column.astype(object).where(column.notna(), None)
+        else:
+            out[title] = column
+    return pd.DataFrame(out)
+
+
+def write_rust(frame: pd.DataFrame, path: Path) -> None:
+    """rustpy-xlsxwriter writing the frame (converted as it needs, `rust_frame`)."""
+    import rustpy_xlsxwriter
+
+    rustpy_xlsxwriter.write_worksheet(rust_frame(frame), str(path), sheet_name="Events")
+
+
+def writers() -> dict[str, Callable[[pd.DataFrame, Path], None]]:
+    """The writers compared: ours, and each baseline that is installed (benchmark-only:
+    ``pip install xlsxwriter rustpy-xlsxwriter``, never dependencies)."""
+    found: dict[str, Callable[[pd.DataFrame, Path], None]] = {"sheep-xl": write_new}
+    for name, module, write in (
+        ("XlsxWriter", "xlsxwriter", write_xlsxwriter),
+        ("rustpy-xlsxwriter", "rustpy_xlsxwriter", write_rust),
+    ):
+        try:
+            __import__(module)
+        except ImportError:
+            print(f"    {name}: skipped (pip install {module.replace('_', '-')} to compare)")
+        else:
+            found[name] = write
+    return found
+
+
+def _expected(column: pd.Series, kind: str, times_as_fractions: bool) -> list[Any]:
+    """What a reader gets back for each of a frame column's values ("" for an empty cell)."""
+    out: list[Any] = []
+    for value in column.tolist():
+        if value is None or value is pd.NA or (not isinstance(value, str) and pd.isna(value)):
+            out.append("")
+        elif kind == "date":
+            out.append(value.date())
+        elif kind == "datetime":
+            out.append(value.to_pydatetime().replace(tzinfo=None))
+        elif isinstance(value, dt.time) and times_as_fractions:
+            seconds = value.hour * 3600 + value.minute * 60 + value.second
+            out.append((seconds + value.microsecond / 1e6) / 86400)
+        elif isinstance(value, (bool, np.bool_)):
+            out.append(bool(value))
+        elif kind == "number":
+            out.append(float(value))
+        else:
+            out.append(value)
+    return out
+
+
+MILLISECOND = dt.timedelta(milliseconds=1)  # what a serial number holds; calamine rounds to it
+RUST_DATETIMES = dt.timedelta(seconds=1)  # rustpy-xlsxwriter writes date-times to the second
+
+
+def _same(got: Any, want: Any, close: dt.timedelta = MILLISECOND) -> bool:
+    if isinstance(want, float):
+        return isinstance(got, (int, float)) and not isinstance(got, bool) and got == want
+    if isinstance(want, dt.datetime):
+        return isinstance(got, dt.datetime) and abs(got - want) < close
+    if isinstance(want, dt.time) and isinstance(got, dt.time):
+        later = dt.datetime.combine(TODAY, got) - dt.datetime.combine(TODAY, want)
+        return abs(later) <= MILLISECOND
+    return type(got) is type(want) and bool(got == want)
+
+
+def read_back_mismatches(
+    path: Path,
+    frame: pd.DataFrame,
+    *,
+    times_as_fractions: bool = False,
+    close: dt.timedelta = MILLISECOND,
+    limit: int = 5,
+) -> tuple[int, list[str]]:
+    """How many cells python-calamine read back from the sheet "Events" of ``path``, and (the
+    first ``limit`` of) those that differ from the frame: text, numbers, booleans, dates,
+    date-times (to ``close``) and times (as day fractions where the writer has no time
+    type)."""
+    from python_calamine import CalamineWorkbook
+
+    from sheep_xl.frames.convert import column_specs
+
+    header, *body = CalamineWorkbook.from_path(str(path)).get_sheet_by_name("Events").to_python()
+    problems = []
+    if [str(t) for t in header] != [str(t) for t in frame.columns]:
+        problems.append(f"header {header!r} != {list(frame.columns)!r}")
+    if len(body) != len(frame):
+        problems.append(f"{len(body)} rows read back for {len(frame)}")
+    checked = 0
+    for c, spec in enumerate(column_specs(frame)):
+        wanted = _expected(frame[spec.title], spec.field.kind, times_as_fractions)
+        for r, (want, row) in enumerate(zip(wanted, body, strict=False)):
+            got = row[c] if c < len(row) else ""
+            checked += 1
+            if not _same(got, want, close):
+                problems.append(f"row {r + 2}, {spec.title}: read {got!r}, frame {want!r}")
+    return checked, problems[:limit] + (
+        [f"... {len(problems)} in all"] if len(problems) > limit else []
+    )
+
+
+_HYPERLINK = re.compile(rb'<hyperlink ref="([A-Z]+)(\d+)" r:id="([^"]+)"/>')
+_RELATIONSHIP = re.compile(rb'<Relationship Id="([^"]+)" Type="[^"]*/hyperlink" Target="([^"]*)"')
+
+
+def link_mismatches(path: Path, frame: pd.DataFrame, limit: int = 5) -> tuple[int, list[str]]:
+    """How many hyperlinks the first sheet of ``path`` has, and (the first ``limit`` of) the
+    link cells of the frame (its ``url`` columns, a safe scheme) that lack theirs."""
+    from html import unescape
+
+    from sheep_xl.frames.convert import column_specs
+    from sheep_xl.tables.plan import is_link
+    from sheep_xl.writers.ooxml import column_letter
+
+    with zipfile.ZipFile(path) as zf:
+        sheet = zf.read("xl/worksheets/sheet1.xml")
+        rels_name = "xl/worksheets/_rels/sheet1.xml.rels"
+        rels = zf.read(rels_name) if rels_name in zf.namelist() else b""
+    targets = {m[1]: unescape(m[2].decode()) for m in _RELATIONSHIP.finditer(rels)}
+    found = {(m[1].decode(), int(m[2])): targets.get(m[3]) for m in _HYPERLINK.finditer(sheet)}
+    problems = []
+    for c, spec in enumerate(column_specs(frame)):
+        if spec.field.kind != "url":
+            continue
+        letter = column_letter(c + 1)
+        for r, value in enumerate(frame[spec.title].tolist(), 2):
+            if is_link(value) and found.get((letter, r)) != value:
+                problems.append(f"{letter}{r}: link {found.get((letter, r))!r}, frame {value!r}")
+    return len(found), problems[:limit]
+
+
 def case_speed(quick: bool, repeat: int) -> None:
     n = 20_000 if quick else 50_000
-    print(f"3. writer speed, {n:,} x 21 (plan + file; the baselines write the plan's values)")
+    print(f"3. writer speed, {n:,} x 21 (goal: within 1.3x of rustpy-xlsxwriter), interleaved")
     frame = frame_for(n)
-    ours = timed(lambda: write_new(frame, OUT / "ours.xlsx"), repeat)
+    contenders = writers()
+    paths = {name: OUT / f"speed-{number}.xlsx" for number, name in enumerate(contenders)}
+    times: dict[str, list[float]] = {name: [] for name in contenders}
+    names = list(contenders)
+    for round_ in range(max(repeat, 5)):  # each round in another order: no writer always goes first
+        for name in names[round_ % len(names) :] + names[: round_ % len(names)]:
+            started = time.perf_counter()
+            contenders[name](frame, paths[name])
+            times[name].append(time.perf_counter() - started)
+    ours = Figure(times["sheep-xl"])
     print(f"    sheep-xl: {ours}  ({n * 21 / ours.median:,.0f} cells/s)")
-    try:
-        import xlsxwriter  # type: ignore[import-untyped]
-    except ImportError:
-        print("    XlsxWriter: skipped (pip install xlsxwriter into the venv to compare)")
-    else:
-
-        def with_xlsxwriter() -> None:
-            plan = plan_table(frame, "Events")
-            book = xlsxwriter.Workbook(str(OUT / "xw.xlsx"), {"constant_memory": True})
-            sheet = book.add_worksheet("Events")
-            formats = [book.add_format({"num_format": c.number_format.code}) for c in plan.columns]
-            sheet.write_row(0, 0, plan.titles)
-            for r, row in enumerate(plan.iter_rows(), 1):
-                for c, value in enumerate(row):
-                    if value is not None:
-                        sheet.write(r, c, value, formats[c])
-            book.close()
-
-        ratio_line("sheep-xl", ours, timed(with_xlsxwriter, repeat), "XlsxWriter")
-    try:
-        import rustpy_xlsxwriter
-    except ImportError:
-        print("    rustpy-xlsxwriter: skipped (not installed; pip install rustpy-xlsxwriter)")
-    else:
-
-        def with_rust() -> None:
-            plan = plan_table(frame, "Events")
-            titles = plan.titles
-            records = [dict(zip(titles, row, strict=True)) for row in plan.iter_rows()]
-            rustpy_xlsxwriter.write_worksheet(records, str(OUT / "rust.xlsx"), sheet_name="Events")
-
-        try:
-            ratio_line("sheep-xl", ours, timed(with_rust, repeat), "rustpy-xlsxwriter")
-        except Exception as exc:  # its API differs between releases
-            print(f"    rustpy-xlsxwriter: skipped ({type(exc).__name__}: {exc})")
+    for name in names[1:]:
+        ratio_line("sheep-xl", ours, Figure(times[name]), name)
+    if "rustpy-xlsxwriter" in times:
+        rust = Figure(times["rustpy-xlsxwriter"])
+        print(
+            f"    sheep-xl / rustpy-xlsxwriter: {ours.median / rust.median:.2f}x its time "
+            "(goal: at most 1.3x)"
+        )
+    sizes = ", ".join(f"{name} {paths[name].stat().st_size / 2**20:.2f} MB" for name in names)
+    print(f"    files: {sizes}")
+    for name in names:  # correctness at full size, after timing
+        rust = name == "rustpy-xlsxwriter"
+        checked, problems = read_back_mismatches(
+            paths[name],
+            frame,
+            times_as_fractions=rust,
+            close=RUST_DATETIMES if rust else MILLISECOND,
+        )
+        print(
+            f"    calamine read-back, {name}: {checked:,} cells, "
+            f"{'equal to the frame' if not problems else 'DIFFERENT'}"
+        )
+        for problem in problems:
+            print(f"        {problem}")
+    links, problems = link_mismatches(paths["sheep-xl"], frame)
+    print(f"    hyperlinks, sheep-xl: {links:,}, {'OK' if not problems else 'MISSING'}")
+    for problem in problems:
+        print(f"        {problem}")
 
 
 # --- 4. end to end ---------------------------------------------------------------------------
@@ -470,6 +705,7 @@ def case_linearity(quick: bool, repeat: int) -> None:
 
     def rows_case(n: int) -> Callable[[], None]:
         frame = frame_for(n)
+        _FRAMES.clear()  # held here: `frame_for` keeps one size at a time
         return lambda: write_new(frame, OUT / "rows.xlsx")
 
     def cols_case(n: int) -> Callable[[], None]:
@@ -486,7 +722,14 @@ def case_linearity(quick: bool, repeat: int) -> None:
         ("columns (x 100 rows)", cols_case, cols),
         ("hyperlinks", links_case, links),
     ):
-        small, large = timed(make(n), repeat), timed(make(4 * n), repeat)
+        runs = {n: make(n), 4 * n: make(4 * n)}  # the frames are built first, outside the time
+        times: dict[int, list[float]] = {n: [], 4 * n: []}
+        for _ in range(repeat):  # n and 4n interleaved: the machine's load falls on both
+            for size, run in runs.items():
+                started = time.perf_counter()
+                run()
+                times[size].append(time.perf_counter() - started)
+        small, large = Figure(times[n]), Figure(times[4 * n])
         print(
             f"    {what}: n={n:,} {small}, 4n={4 * n:,} {large}  ->  "
             f"{large.median / small.median:.2f}x"

@@ -68,6 +68,14 @@ class PlanColumn:
 
 CHUNK_ROWS = 4096  # rows converted at a time when a plan's values are read
 
+# A chunk of one column's cells in the form the writers render fastest (`TablePlan.cells`):
+# a list of cells like `TablePlan.column`'s, or for a frame's typed columns a NumPy array:
+# float64 for numbers (NaN: an empty cell), datetime64[us] for dates and date-times, wall-clock
+# time (NaT: empty), int8 for booleans (1, 0; -1: empty).
+FastCells = list[Cell] | np.ndarray
+
+_NOT_TEXT = ("date", "datetime", "time", "number", "bool")  # the kinds `_excel_values` converts
+
 
 class _ColumnValues:
     """One column's cells. A plan built from a frame keeps the frame's column and converts it
@@ -75,10 +83,11 @@ class _ColumnValues:
     object per cell (2.2 KB a row of 21 columns); a plan built from rows holds its list.
 
     The plan's blanking rules (numbers beyond Excel's range, dates before the date system's
-    first day) are recorded and applied to every chunk read, in the order they were applied,
+    first day) are worked out once, over the whole column (with NumPy for the frame's typed
+    columns), and kept as a mask of the cells they emptied: every chunk read has them empty,
     so the values read are exactly those a full list would hold after the same edits."""
 
-    __slots__ = ("_rules", "_series", "_values", "kind")
+    __slots__ = ("_blank", "_series", "_values", "kind")
 
     def __init__(
         self, kind: str, series: pd.Series | None = None, values: list[Cell] | None = None
@@ -86,7 +95,7 @@ class _ColumnValues:
         self.kind = kind
         self._series = series
         self._values = values
-        self._rules: list[Callable[[list[Cell]], int]] = []
+        self._blank: np.ndarray | None = None  # bool per row: emptied by a rule
 
     def read(self, start: int, stop: int) -> list[Cell]:
         """The cells of rows ``start`` to ``stop`` (a new list: changing it changes nothing)."""
@@ -94,18 +103,96 @@ class _ColumnValues:
             return self._values[start:stop]
         assert self._series is not None
         out = _excel_values(self._series.iloc[start:stop], self.kind)
-        for rule in self._rules:
-            rule(out)
+        if self._blank is not None:
+            for gap in np.flatnonzero(self._blank[start:stop]):
+                out[gap] = None
         return out
+
+    def cells(self, start: int, stop: int) -> FastCells:
+        """Rows ``start`` to ``stop`` in their fastest form (see `FastCells`): the same cells
+        as `read`, as an array where the frame's column has a NumPy form of its kind."""
+        if self._values is not None:
+            return self._values[start:stop]
+        assert self._series is not None
+        fast = _fast_cells(self._series.iloc[start:stop], self.kind)
+        if fast is None:
+            return self.read(start, stop)
+        if self._blank is not None:
+            gaps = np.flatnonzero(self._blank[start:stop])
+            if len(gaps):
+                _empty_at(fast, gaps)
+        return fast
 
     def apply(self, rule: Callable[[list[Cell]], int], n_rows: int) -> int:
         """Apply ``rule`` (it empties cells in a list and counts them) to every cell from now
         on; returns how many cells it emptied."""
         if self._values is not None:
             return rule(self._values)
-        count = sum(rule(self.read(s, min(s + CHUNK_ROWS, n_rows))) for s in _starts(n_rows))
-        self._rules.append(rule)
+        count = 0
+        for start in _starts(n_rows):
+            values = self.read(start, min(start + CHUNK_ROWS, n_rows))
+            before = [value is None for value in values]
+            count += rule(values)
+            emptied = [v is None and not b for v, b in zip(values, before, strict=True)]
+            if any(emptied):
+                self._empty(start + np.flatnonzero(emptied), n_rows)
         return count
+
+    def blank_where(self, test: Callable[[np.ndarray], np.ndarray], n_rows: int) -> int | None:
+        """Empty the cells of a frame column held as a NumPy array (`cells`) for which ``test``
+        of the array is true, but for cells already empty (missing in the frame, or emptied);
+        how many were emptied, or None when the column has no such form (the caller then
+        applies its rule to lists of cells, `apply`)."""
+        if self._values is not None:
+            return None
+        assert self._series is not None
+        fast = self.cells(0, n_rows)
+        if not isinstance(fast, np.ndarray):
+            return None
+        gone = self._series.isna().to_numpy(dtype=bool)
+        if self._blank is not None:
+            gone |= self._blank
+        hit = np.flatnonzero(test(fast) & ~gone)
+        if len(hit):
+            self._empty(hit, n_rows)
+        return len(hit)
+
+    def _empty(self, rows: np.ndarray, n_rows: int) -> None:
+        if self._blank is None:
+            self._blank = np.zeros(n_rows, dtype=bool)
+        self._blank[rows] = True
+
+
+def _empty_at(cells: FastCells, gaps: np.ndarray) -> None:
+    if not isinstance(cells, np.ndarray):
+        for gap in gaps:
+            cells[gap] = None
+    elif cells.dtype.kind == "f":
+        cells[gaps] = np.nan
+    elif cells.dtype.kind == "M":
+        cells[gaps] = np.datetime64("NaT")
+    else:
+        cells[gaps] = -1
+
+
+def _fast_cells(series: pd.Series, kind: str) -> FastCells | None:
+    """`_excel_values`' cells of a frame's typed column in their fastest form, or None where it
+    has none (object columns of other values): ``frames.convert`` makes Float64 numbers,
+    datetime64 dates and date-times, boolean flags and string text."""
+    dtype = series.dtype
+    if kind == "number" and dtype.kind in "iuf":
+        return series.to_numpy(dtype="float64", na_value=np.nan, copy=True)
+    if kind in ("date", "datetime") and pd.api.types.is_datetime64_any_dtype(dtype):
+        if getattr(dtype, "tz", None) is not None:
+            series = series.dt.tz_localize(None)  # the wall-clock time, never converted
+        return series.to_numpy(dtype="datetime64[us]", copy=True)
+    if kind == "bool" and dtype.kind == "b":
+        return series.to_numpy(dtype="int8", na_value=-1, copy=True)
+    if isinstance(dtype, pd.StringDtype) and kind not in _NOT_TEXT:
+        missing: Any = None  # pandas-stubs take no None for na_value; pandas does
+        texts = series.to_numpy(dtype=object, na_value=missing).tolist()
+        return [text or None for text in texts]  # "": an empty cell, as in `_excel_values`
+    return None
 
 
 def _starts(n_rows: int) -> range:
@@ -206,6 +293,11 @@ class TablePlan:
                 continue
             yield from zip(*(column.read(first, last) for column in self.data), strict=True)
 
+    def cells(self, index: int, start: int, stop: int) -> FastCells:
+        """Column ``index``'s rows ``start`` to ``stop`` in their fastest form (`FastCells`):
+        the writers' path, rendering a column at a time."""
+        return self.data[index].cells(start, min(stop, self.n_rows))
+
     def column_chunks(self, index: int) -> Iterator[tuple[int, list[Cell]]]:
         """Column ``index``'s cells as (first row offset, cells), a chunk at a time."""
         column = self.data[index]
@@ -224,10 +316,15 @@ class TablePlan:
         hand Excel an OLE date it cannot store as a date); the in-place refresh of a 1904
         workbook applies 1904-01-01 too."""
         count = 0
+        first = np.datetime64(earliest, "us")
         for index, column in enumerate(self.columns):
             if column.kind not in ("date", "datetime"):
                 continue
-            count += self.data[index].apply(partial(_blank_dates, earliest=earliest), self.n_rows)
+            values = self.data[index]
+            emptied = values.blank_where(lambda cells: cells < first, self.n_rows)  # NaT: False
+            if emptied is None:
+                emptied = values.apply(partial(_blank_dates, earliest=earliest), self.n_rows)
+            count += emptied
         if count:
             self.warnings.append(
                 f"{count:,} date(s) before {earliest.isoformat()}, the first day Excel's date "
@@ -270,7 +367,7 @@ def is_link(value: Cell) -> bool:
     return (
         isinstance(value, str)
         and value.startswith(LINK_PREFIXES)
-        and utf16_length(value) <= MAX_LINK_LENGTH
+        and (len(value) <= MAX_LINK_LENGTH // 2 or utf16_length(value) <= MAX_LINK_LENGTH)
     )
 
 
@@ -392,7 +489,7 @@ def plan_table(
                 field=spec.field.name,
                 kind=spec.field.kind,
                 number_format=spec.field.number_format,
-                width=_width(spec.title, spec.field.kind, values.read(0, _WIDTH_SAMPLE)),
+                width=_width(spec.title, spec.field.kind, values),
                 hyperlink=spec.field.kind == "url",
             )
         )
@@ -417,15 +514,23 @@ def plan_table(
 def _blank_out_of_range_numbers(plan: TablePlan) -> None:
     """Numbers a cell cannot hold (beyond ±9.99999999999999E+307, NaN, infinity) become empty
     cells, counted: Excel would otherwise repair the file or show a wrong value."""
-    count = sum(
-        plan.data[index].apply(_blank_numbers, plan.n_rows)
-        for index, column in enumerate(plan.columns)
-        if column.kind == "number"
-    )
+    count = 0
+    for index, column in enumerate(plan.columns):
+        if column.kind != "number":
+            continue
+        values = plan.data[index]
+        emptied = values.blank_where(_beyond_excel, plan.n_rows)
+        count += values.apply(_blank_numbers, plan.n_rows) if emptied is None else emptied
     if count:
         plan.warnings.append(
             f"{count:,} number(s) beyond Excel's range (±{MAX_NUMBER:.14E}) were left empty."
         )
+
+
+def _beyond_excel(cells: np.ndarray) -> np.ndarray:
+    """The numbers of a float64 column that `_blank_numbers` empties (NaN among them)."""
+    with np.errstate(invalid="ignore"):
+        return ~(np.abs(cells) <= MAX_NUMBER)
 
 
 def _count_long_links(plan: TablePlan) -> None:
@@ -433,9 +538,11 @@ def _count_long_links(plan: TablePlan) -> None:
         1
         for index, column in enumerate(plan.columns)
         if column.hyperlink
-        for _, values in plan.column_chunks(index)
-        for value in values
+        for first in _starts(plan.n_rows)
+        for value in plan.cells(index, first, first + CHUNK_ROWS)
+        # at most half the limit in characters cannot pass it in UTF-16 units
         if isinstance(value, str)
+        and len(value) > MAX_LINK_LENGTH // 2
         and value.startswith(LINK_PREFIXES)
         and utf16_length(value) > MAX_LINK_LENGTH
     )
@@ -497,12 +604,12 @@ def _number(value: Any) -> Any:
     return int(number) if number.is_integer() and abs(number) < 2**53 else number
 
 
-def _width(title: str, kind: str, values: list[Cell]) -> float:
+def _width(title: str, kind: str, column: _ColumnValues) -> float:
     header = len(title) + 3  # room for the filter button
     if kind in _KIND_WIDTHS:
         return max(header, _KIND_WIDTHS[kind])
     longest = 0
-    for value in values[:_WIDTH_SAMPLE]:
+    for value in column.read(0, _WIDTH_SAMPLE):
         if value is None:
             continue
         text = f"{value:,.2f}" if isinstance(value, float) else str(value)
