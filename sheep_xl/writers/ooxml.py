@@ -1,20 +1,28 @@
 """Just enough of the Office Open XML package format to edit an ``.xlsx`` surgically.
 
-``XlsxPackage`` holds every part of a workbook in memory; parts we change are parsed with lxml
-and written back, every other part keeps its exact bytes. That is what lets an in-place refresh
-leave charts, pivot tables, shapes, slicers and anything else we do not understand untouched.
+``XlsxPackage`` holds every part of a workbook; parts we change are parsed with lxml and written
+back, every other part keeps its exact bytes. That is what lets an in-place refresh leave charts,
+pivot tables, shapes, slicers and anything else we do not understand untouched.
+
+Big parts (a sheet of 50,000 rows is 55 MB of XML) stay compressed in memory until they are
+read, and are read a chunk at a time where that is enough (`XlsxPackage.chunks`). A part can
+also be *streamed* (`StreamedPart`): held as a small tree of everything but its long runs of
+rows or links, which are written chunk by chunk when the package is saved. That is how a
+refresh writes 50,000 rows without holding them, or the old ones, whole.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import io
 import posixpath
 import re
 import zipfile
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from itertools import chain
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import Any, BinaryIO, cast
 
 from lxml import etree
 
@@ -61,6 +69,18 @@ MAX_RATIO = 1000  # expansion of a part over 10 MB; real worksheet XML compresse
 _RATIO_FLOOR = 10 * 1024**2
 
 
+# zlib's level for every part of every package sheep-xl saves, new workbooks and refreshed ones
+# alike. Measured on the benchmark's 20k x 21 events (22 MB of sheet XML, case 3 of
+# `benchmarks/bench_perf_goals.py`, interleaved on a busy 2-core machine), whole writes:
+# level 6 (zlib's default, near Excel's own files) 0.88 s for 2.71 MB, level 5 0.77 s for 2.78 MB,
+# level 3 0.64 s for 3.19 MB (+18%), level 1 0.50 s for 3.54 MB (+31%); rustpy-xlsxwriter 0.54 s.
+DEFLATE_LEVEL = 3
+
+# Parts bigger than this stay compressed until read (see `XlsxPackage.chunks`).
+LAZY_PART_BYTES = 1024**2
+READ_CHUNK = 256 * 1024
+
+
 def parse_xml(data: bytes) -> etree._Element:
     """Parse one part (``etree.XMLSyntaxError`` when it is not well-formed XML, ``ValueError``
     when it declares a DTD); `XlsxPackage.xml` turns both into a `WorkbookError`."""
@@ -72,6 +92,37 @@ def parse_xml(data: bytes) -> etree._Element:
 
 def to_xml(root: etree._Element) -> bytes:
     return etree.tostring(root, xml_declaration=True, encoding="UTF-8", standalone=True)
+
+
+class _WellFormed:
+    """A parser target that builds nothing: libxml2 checks the XML at C speed (no tree, no
+    Python call per element). A DTD is refused as `parse_xml` refuses it."""
+
+    def doctype(self, *_args: Any) -> None:
+        raise ValueError("the part declares a DTD, which Office Open XML parts never do")
+
+    def close(self) -> None:
+        return None
+
+
+def check_xml(chunks: Iterable[bytes]) -> None:
+    """Raise as `parse_xml` would (``etree.XMLSyntaxError``, ``ValueError`` for a DTD) when the
+    XML fed in ``chunks`` is not a well-formed part; memory stays flat however big it is."""
+    parser = etree.XMLParser(
+        target=_WellFormed(),
+        resolve_entities=False,
+        no_network=True,
+        load_dtd=False,
+        huge_tree=False,
+    )
+    for chunk in chunks:
+        parser.feed(chunk)
+    parser.close()
+
+
+# What a formula cell's ``<f>`` (of any prefix) is written with: a part holding none of these
+# has no formula to compute (text may hold one, which only costs a look).
+FORMULA_TAG = (b"<f", b":f>", b":f ", b":f/")
 
 
 # --- cell references ------------------------------------------------------------------------
@@ -153,6 +204,9 @@ def from_serial(serial: float, date1904: bool = False) -> dt.datetime:
 # --- the package ------------------------------------------------------------------------------
 
 
+_OF_TYPE = etree.XPath("*[@Type=$type]")
+
+
 @dataclass(frozen=True)
 class Relationship:
     id: str
@@ -162,16 +216,51 @@ class Relationship:
     part: str  # resolved part name for internal targets ("" for external)
 
 
+class StreamedPart:
+    """A part written chunk by chunk at save time instead of held whole.
+
+    ``tree`` is the part without its streamed runs (a sheet without the rows a refresh
+    renders): code that edits what is around the runs (conditional formats, links, names)
+    edits it. Reading the whole part (`XlsxPackage.read` or ``xml``) joins the chunks."""
+
+    def __init__(self, tree: etree._Element) -> None:
+        self.tree = tree
+
+    def chunks(self) -> Iterator[bytes]:
+        """The part's bytes; may be called more than once (each call starts again)."""
+        raise NotImplementedError
+
+    def has_formula_cells(self) -> bool:
+        return True  # unless the part knows better: a reader of formulas has to look
+
+    def extra_relationships(self) -> Iterator[tuple[str, str, str]]:
+        """(id, type, target) of external relationships streamed into a relationships part,
+        beside those of ``tree``."""
+        return iter(())
+
+
 class XlsxPackage:
     """All parts of an ``.xlsx``; edited parts are replaced, the rest keep their bytes."""
 
     def __init__(self, source: Path | str | BinaryIO) -> None:
         self.path = Path(source) if isinstance(source, (str, Path)) else Path("workbook.xlsx")
+        self._data: dict[str, bytes] = {}
+        self._lazy: set[str] = set()  # big parts, still compressed in ``_zip``
         try:
-            with zipfile.ZipFile(source) as zf:
-                self._infos = {i.filename: i for i in zf.infolist()}
-                _check_sizes(self.path.name, self._infos.values())
-                self._data = {name: zf.read(name) for name in self._infos}
+            if isinstance(source, (str, Path)):
+                blob = Path(source).read_bytes()
+            else:
+                source.seek(0)
+                blob = source.read()
+            # The file's bytes are held (compressed); the package never reads the file again.
+            self._zip = zipfile.ZipFile(io.BytesIO(blob))
+            self._infos = {i.filename: i for i in self._zip.infolist()}
+            _check_sizes(self.path.name, self._infos.values())
+            for name, info in self._infos.items():
+                if info.file_size > LAZY_PART_BYTES and not info.is_dir():
+                    self._lazy.add(name)
+                else:
+                    self._data[name] = self._zip.read(name)
         except FileNotFoundError:
             raise WorkbookError(f"{self.path} does not exist: check the path.") from None
         except IsADirectoryError:
@@ -190,13 +279,16 @@ class XlsxPackage:
         self._order = list(self._infos)
         self._trees: dict[str, etree._Element] = {}
         self._dirty: set[str] = set()
-        if "[Content_Types].xml" not in self._data:
+        self._streamed: dict[str, StreamedPart] = {}
+        # relationships of one type found in a big relationships part (`relationships`)
+        self._typed: dict[tuple[str, str], list[etree._Element] | None] = {}
+        if not self.has("[Content_Types].xml"):
             raise WorkbookError(f"{self.path.name} is not an Office Open XML workbook.")
 
     # parts ----------------------------------------------------------------------------------
 
     def has(self, part: str) -> bool:
-        return part in self._data
+        return part in self._data or part in self._lazy or part in self._streamed
 
     def parts(self) -> list[str]:
         return list(self._order)
@@ -204,26 +296,119 @@ class XlsxPackage:
     def read(self, part: str) -> bytes:
         if part in self._dirty:
             return to_xml(self._trees[part])
+        if part in self._streamed:
+            return b"".join(self._streamed[part].chunks())
+        if part in self._lazy:
+            return b"".join(self.chunks(part))
         if part not in self._data:
             raise self.missing(part)
         return self._data[part]
+
+    def chunks(self, part: str) -> Iterator[bytes]:
+        """The part's bytes a chunk at a time: a big part is decompressed as it is read, so
+        it is never held whole (a damaged compressed part is a `WorkbookError`)."""
+        if part in self._streamed and part not in self._dirty:
+            yield from self._streamed[part].chunks()
+            return
+        if part not in self._lazy or part in self._dirty:
+            yield self.read(part)
+            return
+        try:
+            with self._zip.open(part) as fh:
+                while chunk := fh.read(READ_CHUNK):
+                    yield chunk
+        except (zipfile.BadZipFile, EOFError, ValueError, NotImplementedError) as exc:
+            raise WorkbookError(
+                f"{self.path.name} is damaged: its part {part} cannot be read ({exc}); open and "
+                "repair it in Excel, or rebuild it."
+            ) from None
+
+    def contains(self, part: str, needles: Sequence[bytes]) -> bool:
+        """Whether any of ``needles`` occurs in the part, read a chunk at a time."""
+        overlap = max(map(len, needles)) - 1
+        carry = b""
+        for chunk in self.chunks(part):
+            data = carry + chunk
+            if any(needle in data for needle in needles):
+                return True
+            carry = data[len(data) - overlap :] if overlap else b""
+        return False
+
+    def has_formula_cells(self, part: str) -> bool:
+        """Whether a worksheet part may hold a formula cell (False: it certainly holds none)."""
+        if part in self._streamed:
+            return self._streamed[part].has_formula_cells()
+        if part in self._trees:
+            return next(self._trees[part].iter(f"{M}f"), None) is not None
+        return self.has(part) and self.contains(part, FORMULA_TAG)
+
+    def check(self, part: str) -> None:
+        """Check that a part is well-formed XML without building its tree (memory stays flat);
+        the same `WorkbookError` as ``xml`` when it is not."""
+        if part in self._trees or part in self._streamed:
+            return
+        if not self.has(part):
+            raise self.missing(part)
+        try:
+            check_xml(self.chunks(part))
+        except (etree.XMLSyntaxError, ValueError) as exc:
+            raise self._damaged(part, exc) from None
 
     def xml(self, part: str) -> etree._Element:
         """The parsed part, for reading; call ``edit`` (or ``mark_changed``) to save changes.
 
         A missing or damaged part (not well-formed XML, a DTD) is a `WorkbookError` naming it:
-        the workbook is input, and this is where its XML is first read."""
+        the workbook is input, and this is where its XML is first read. A streamed part is
+        joined and parsed: from then on the tree is the part."""
         if part not in self._trees:
-            if part not in self._data:
+            streamed = self._streamed.pop(part, None)
+            if streamed is not None:
+                self._trees[part] = parse_xml(b"".join(streamed.chunks()))
+                self._dirty.add(part)
+                return self._trees[part]
+            if not self.has(part):
                 raise self.missing(part)
             try:
-                self._trees[part] = parse_xml(self._data[part])
+                self._trees[part] = parse_xml(self.read(part))
             except (etree.XMLSyntaxError, ValueError) as exc:
-                raise WorkbookError(
-                    f"{self.path.name} is damaged: its part {part} is not valid XML "
-                    f"({_first_line(exc)}); open and repair it in Excel, or rebuild it."
-                ) from None
+                raise self._damaged(part, exc) from None
         return self._trees[part]
+
+    def _damaged(self, part: str, exc: Exception) -> WorkbookError:
+        return WorkbookError(
+            f"{self.path.name} is damaged: its part {part} is not valid XML "
+            f"({_first_line(exc)}); open and repair it in Excel, or rebuild it."
+        )
+
+    def stream(self, part: str, streamed: StreamedPart) -> None:
+        """From now on the part is ``streamed``: written from its chunks at save time."""
+        self._drop(part)
+        if part not in self._order:
+            self._order.append(part)
+        self._streamed[part] = streamed
+
+    def streamed(self, part: str) -> StreamedPart | None:
+        return self._streamed.get(part)
+
+    def tree(self, part: str) -> etree._Element:
+        """The tree to read around a streamed part's runs (its ``tree``), else `xml`."""
+        streamed = self._streamed.get(part)
+        return streamed.tree if streamed is not None else self.xml(part)
+
+    def flatten(self, part: str) -> None:
+        """Hold an edited or streamed part as plain bytes again (e.g. to splice it anew)."""
+        if part in self._dirty or part in self._streamed:
+            self.write(part, self.read(part))
+        else:
+            self._trees.pop(part, None)
+
+    def _drop(self, part: str) -> None:
+        self._typed = {key: rels for key, rels in self._typed.items() if key[0] != part}
+        self._trees.pop(part, None)
+        self._dirty.discard(part)
+        self._streamed.pop(part, None)
+        self._data.pop(part, None)
+        self._lazy.discard(part)
 
     def missing(self, part: str) -> WorkbookError:
         """The error for a part the workbook should have but does not."""
@@ -239,23 +424,21 @@ class XlsxPackage:
         return tree
 
     def mark_changed(self, part: str) -> None:
-        self._dirty.add(part)
+        if part not in self._streamed:  # a streamed part is written from its tree anyway
+            self._dirty.add(part)
 
     @property
     def changed_parts(self) -> set[str]:
-        return set(self._dirty)
+        return self._dirty | set(self._streamed)
 
     def write(self, part: str, data: bytes) -> None:
-        self._trees.pop(part, None)
-        self._dirty.discard(part)
-        if part not in self._data:
+        self._drop(part)
+        if part not in self._order:
             self._order.append(part)
         self._data[part] = data
 
     def delete(self, part: str) -> None:
-        self._trees.pop(part, None)
-        self._dirty.discard(part)
-        self._data.pop(part, None)
+        self._drop(part)
         if part in self._order:
             self._order.remove(part)
 
@@ -269,16 +452,23 @@ class XlsxPackage:
         """Write every part in the original order with stable timestamps; ``streams`` gives
         parts whose content is produced chunk by chunk (written without holding it whole)."""
         streams = streams or {}
-        with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zf:
+        with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED, compresslevel=DEFLATE_LEVEL) as zf:
             for name in self._order:
                 info = self._infos.get(name)
                 stamp = date_time or (info.date_time if info else (1980, 1, 1, 0, 0, 0))
                 zinfo = zipfile.ZipInfo(name, date_time=stamp)
                 zinfo.compress_type = zipfile.ZIP_DEFLATED
+                # (``zf.open`` takes the level from the info; ``compress_level`` from 3.13)
+                zinfo._compresslevel = DEFLATE_LEVEL  # type: ignore[attr-defined]
                 zinfo.external_attr = info.external_attr if info else 0o600 << 16
-                if name in streams:
+                chunks: Iterable[bytes] | None = streams.get(name)
+                if chunks is None and name in self._streamed:
+                    chunks = self._streamed[name].chunks()
+                if chunks is None and name in self._lazy and name not in self._dirty:
+                    chunks = self.chunks(name)
+                if chunks is not None:
                     with zf.open(zinfo, "w", force_zip64=True) as fh:
-                        for chunk in streams[name]:
+                        for chunk in chunks:
                             fh.write(chunk)
                 else:
                     zf.writestr(zinfo, self.read(name))
@@ -290,24 +480,28 @@ class XlsxPackage:
         folder, name = posixpath.split(part)
         return posixpath.join(folder, "_rels", name + ".rels")
 
-    def relationships(self, part: str) -> list[Relationship]:
+    def relationships(self, part: str, of_type: str | None = None) -> list[Relationship]:
+        """The part's relationships (only those of type ``of_type`` when given)."""
         rels_name = self.rels_part(part)
         if not self.has(rels_name):
             return []
         folder = posixpath.dirname(part)
-        out = []
-        for rel in self.xml(rels_name):
-            external = rel.get("TargetMode") == "External"
-            target = rel.get("Target", "")
-            if external:
-                resolved = ""
-            elif target.startswith("/"):
-                resolved = target.lstrip("/")
-            else:
-                resolved = posixpath.normpath(posixpath.join(folder, target))
-            out.append(
-                Relationship(rel.get("Id", ""), rel.get("Type", ""), target, external, resolved)
-            )
+        if of_type is not None and rels_name in self._lazy and rels_name not in self._trees:
+            # a sheet's 65,530 links: its table's relationship is found without parsing them
+            found = self._typed.get((rels_name, of_type))
+            if found is None:
+                found = self._typed[rels_name, of_type] = _typed(self.chunks(rels_name), of_type)
+            if found is not None:
+                return [_relationship(folder, rel) for rel in found]
+        tree = self.tree(rels_name)
+        # picked in C: a sheet's relationships can be 65,530 links
+        rels = tree if of_type is None else cast(list[etree._Element], _OF_TYPE(tree, type=of_type))
+        out = [_relationship(folder, rel) for rel in rels]
+        streamed = self._streamed.get(rels_name)
+        if streamed is not None:
+            for rel_id, rel_type, target in streamed.extra_relationships():
+                if of_type is None or rel_type == of_type:
+                    out.append(Relationship(rel_id, rel_type, target, True, ""))
         return out
 
     def rels_root(self, part: str) -> etree._Element:
@@ -384,6 +578,45 @@ class XlsxPackage:
         if part is None or not self.has(part):
             return []
         return [_rich_text(si) for si in self.xml(part).iter(f"{M}si")]
+
+
+def _relationship(folder: str, rel: etree._Element) -> Relationship:
+    external = rel.get("TargetMode") == "External"
+    target = rel.get("Target", "")
+    if external:
+        resolved = ""
+    elif target.startswith("/"):
+        resolved = target.lstrip("/")
+    else:
+        resolved = posixpath.normpath(posixpath.join(folder, target))
+    return Relationship(rel.get("Id", ""), rel.get("Type", ""), target, external, resolved)
+
+
+def _typed(chunks: Iterable[bytes], of_type: str) -> list[etree._Element] | None:
+    """The ``<Relationship>`` elements of type ``of_type`` in a relationships part read from
+    ``chunks``, each found by its ``Type="..."`` and parsed alone; None when the part writes
+    its types otherwise (the caller parses it whole)."""
+    needle = f'Type="{of_type}"'.encode()
+    found: list[etree._Element] = []
+    carry = b""
+    for chunk in chain(chunks, [b"<"]):  # the "<" ends the last element
+        data = carry + chunk
+        cut = data.rfind(b"<")  # the elements before the last "<" are whole
+        done, carry = data[:cut], data[cut:]
+        if done.count(b"Type") != done.count(b'Type="'):
+            return None
+        position = 0
+        while (hit := done.find(needle, position)) >= 0:
+            start, stop = done.rfind(b"<", 0, hit), done.find(b">", hit)
+            element = done[start : stop + 1]
+            if start < 0 or stop < 0 or not element.startswith(b"<Relationship "):
+                return None
+            try:
+                found.append(parse_xml(element))
+            except (etree.XMLSyntaxError, ValueError):
+                return None
+            position = stop
+    return found
 
 
 def _check_sizes(name: str, infos: Iterable[zipfile.ZipInfo]) -> None:

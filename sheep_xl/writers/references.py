@@ -40,6 +40,8 @@ REL_PIVOT_CACHE = REL_BASE + "pivotCacheDefinition"
 _AREA = re.compile(r"(?P<first>\$?[A-Za-z]{1,3}\$?\d+)(?::(?P<last>\$?[A-Za-z]{1,3}\$?\d+))?")
 _COLUMNS = re.compile(r"(\$?)([A-Za-z]{1,3}):(\$?)([A-Za-z]{1,3})")
 _REF_PART = re.compile(r"(\$?)([A-Za-z]{1,3})(\$?)(\d+)")
+# What a sheet's reference can be in: a formula (``<f>``, ``<formula>``), a link to a cell.
+_MAY_REFER = (b"<f", b"formula", b"location=")
 
 
 @dataclass
@@ -212,11 +214,10 @@ class ReferenceMover:
         if not self.moves:
             return
         package = self.package
-        if part not in package.changed_parts:
-            raw = package.read(part)
-            if b"<f" not in raw and b"formula" not in raw and b"location=" not in raw:
-                return  # nothing that can hold a reference (and no need to parse the sheet)
-        root = package.xml(part)
+        if part not in package.changed_parts and not package.contains(part, _MAY_REFER):
+            return  # nothing that can hold a reference (and no need to parse the sheet)
+        # a spliced sheet: its tree holds every cell but the table's new rows
+        root = package.tree(part)
         bodies = [m.new_body for m in self.moves if m.sheet_name.lower() == sheet_name.lower()]
         changed = False
 

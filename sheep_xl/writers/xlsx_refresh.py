@@ -12,6 +12,11 @@ and keeps what a report builder hung on it working:
 
 Every part we do not edit keeps its exact bytes. The caller writes the package to a temporary
 file and replaces the original only when everything succeeded.
+
+The table's sheet is edited without its old rows (``writers.sheet_splice``): only the XML around
+them is parsed, and the new rows are rendered into the part as it is saved, as a new workbook's
+are. A sheet that is not in the shape that needs (see `sheet_splice.split_sheet`) is edited as
+a whole tree instead; both make the same sheet.
 """
 
 from __future__ import annotations
@@ -39,6 +44,7 @@ from sheep_xl.tables.queries import QUERIES_TABLE, StoredQuery, parse_queries
 from sheep_xl.writers.ooxml import (
     NS_DCTERMS,
     NS_MAIN,
+    NS_PKG_REL,
     REL_CALC_CHAIN,
     REL_HYPERLINK,
     REL_TABLE,
@@ -58,15 +64,26 @@ from sheep_xl.writers.ooxml import (
     rows_with_numbers,
 )
 from sheep_xl.writers.references import ReferenceMover, TableMove
-from sheep_xl.writers.sheet_xml import (
-    Renderer,
-    formula_renderer,
-    hyperlinks,
-    render_rows,
-    renderer_for,
-    text_cell,
+from sheep_xl.writers.sheet_splice import (
+    Body,
+    DroppedLinks,
+    Region,
+    SplicedSheet,
+    StreamedRelationships,
+    drop_links,
+    header_cells,
+    link_ids,
+    new_mark,
+    place_body,
+    place_links,
+    prune_relationships,
+    split_sheet,
 )
+from sheep_xl.writers.sheet_xml import hyperlinks, plan_hyperlinks
 from sheep_xl.writers.xlsx_styles import StyleSheet
+
+# False: every refresh edits the whole sheet as a tree (tests compare the two ways).
+SPLICE = True
 
 
 @dataclass
@@ -78,6 +95,7 @@ class TableWrite:
     ref: str
     rows: int
     warnings: list[str] = field(default_factory=list)
+    spliced: bool = False  # the rows were spliced into the sheet (`sheet_splice`), not a tree
 
 
 P = ParamSpec("P")
@@ -134,8 +152,8 @@ class WorkbookEditor:
     def tables(self) -> list[TableInfo]:
         found = []
         for sheet_name, sheet_part in self.package.sheets():
-            for rel in self.package.relationships(sheet_part):
-                if rel.type != REL_TABLE or not self.package.has(rel.part):
+            for rel in self.package.relationships(sheet_part, REL_TABLE):
+                if not self.package.has(rel.part):
                     continue
                 root = self.package.xml(rel.part)
                 found.append(
@@ -153,10 +171,11 @@ class WorkbookEditor:
 
     @_workbook_faults
     def preflight(self) -> None:
-        """Read every part a refresh edits (the workbook, its sheets and tables) now, so a
-        damaged one is reported before anything is fetched; they stay parsed for the refresh."""
+        """Check every part a refresh edits (the workbook, its sheets and tables) now, so a
+        damaged one is reported before anything is fetched. Sheets are checked as they are
+        read, without their trees (memory stays flat, however big a sheet is)."""
         for _name, sheet_part in self.package.sheets():
-            self.package.xml(sheet_part)
+            self.package.check(sheet_part)
         for info in self.tables():
             Box.parse(self.package.xml(info.table_part).get("ref", "A1"))
 
@@ -227,9 +246,19 @@ class WorkbookEditor:
         new_body_bottom = info.box.top + n_body
         new_bottom = new_body_bottom + info.totals_rows
         new_box = Box(info.box.top, info.box.left, new_bottom, new_right)
-        self._check_room(info, new_box)
+        clear = Box(
+            info.box.top,
+            info.box.left,
+            max(info.box.bottom, new_bottom),
+            max(info.box.right, new_right),
+        )
 
-        sheet_root = self.package.edit(info.sheet_part)
+        split = self._split_sheet(info, clear) if SPLICE else None
+        if split is None:
+            sheet_root = self.package.edit(info.sheet_part)
+        else:
+            sheet_root, dropped_links = split
+        self._check_room(info, new_box, sheet_root)
         sheet_data = sheet_root.find(f"{M}sheetData")
         if sheet_data is None:
             sheet_data = etree.Element(f"{M}sheetData")
@@ -238,20 +267,23 @@ class WorkbookEditor:
         old_styles = self._column_styles(sheet_data, info, old_columns, info.body_top)
         layout.header_styles = self._column_styles(sheet_data, info, old_columns, info.box.top)
         totals_cells = self._take_totals_row(sheet_data, info, old_columns)
-        clear = Box(
-            info.box.top,
-            info.box.left,
-            max(info.box.bottom, new_bottom),
-            max(info.box.right, new_right),
-        )
         _clear_area(sheet_data, clear)
 
         styles = self._new_column_styles(plan, layout, old_styles)
-        rows_xml, links = self._render_rows(plan, layout, info, styles)
-        _merge_rows(sheet_data, rows_xml, info.box.top)
+        if split is None:
+            rows_xml, links = self._render_rows(plan, layout, info, styles)
+            _merge_rows(sheet_data, rows_xml, info.box.top)
+        else:
+            mark = new_mark()
+            place_body(sheet_data, info.box.top, new_body_bottom, info.box.left, mark)
         if totals_cells:
             _put_cells(sheet_data, new_bottom, totals_cells, layout.old_to_new_column(info))
-        self._replace_hyperlinks(info, sheet_root, clear, links, warnings)
+        if split is None:
+            self._replace_hyperlinks(info, sheet_root, clear, links, warnings)
+        else:
+            streamed = self._stream_hyperlinks(
+                info, sheet_root, clear, dropped_links, plan, layout, warnings
+            )
         _update_dimension(sheet_root, sheet_data, new_box)
 
         _update_table_xml(table_root, new_box, info, layout)
@@ -260,9 +292,45 @@ class WorkbookEditor:
         )
         self._changed_sheets.add(info.sheet_name)
         self.references.add(move, sheet_root)
-        return TableWrite(info.name, info.sheet_name, new_box.ref, plan.n_rows, warnings)
+        if split is not None:
+            body = self._body(plan, layout, info, styles)
+            links, ids = streamed
+            self.package.stream(info.sheet_part, SplicedSheet(sheet_root, mark, body, links, ids))
+        return TableWrite(
+            info.name, info.sheet_name, new_box.ref, plan.n_rows, warnings, split is not None
+        )
 
-    def _check_room(self, info: TableInfo, new_box: Box) -> None:
+    def _split_sheet(
+        self, info: TableInfo, area: Box
+    ) -> tuple[etree._Element, DroppedLinks | None] | None:
+        """The table's sheet without the old rows a refresh can drop unread (`split_sheet`),
+        parsed, with the hyperlinks in ``area`` dropped from its bytes (None: they were not,
+        `_stream_hyperlinks` removes them); None when the whole sheet has to be a tree."""
+        package = self.package
+        part = info.sheet_part
+        package.flatten(part)  # a sheet already edited or spliced: spliced again from its bytes
+        package.flatten(package.rels_part(part))
+        keep = {info.box.top, info.body_top}
+        if info.totals_rows:
+            keep.add(info.box.bottom)
+        region = Region(
+            top=info.box.top,
+            droppable=info.box.bottom,
+            bottom=area.bottom,
+            left=info.box.left,
+            right=info.box.right,
+            keep=frozenset(keep),
+        )
+        split = split_sheet(package.chunks(part), region)
+        if split is None:
+            return None
+        dropped = drop_links(split.head, split.tail, area)
+        root = split.parse(None if dropped is None else dropped[0])
+        if root is None:
+            return None
+        return root, None if dropped is None else dropped[1]
+
+    def _check_room(self, info: TableInfo, new_box: Box, sheet_root: etree._Element) -> None:
         """The area a table grows into must be empty: nothing of the user's is overwritten."""
         for other in self.tables():
             if other.table_part == info.table_part or other.sheet_part != info.sheet_part:
@@ -272,7 +340,6 @@ class WorkbookEditor:
                     f"Table '{info.name}' needs {new_box.ref} on sheet '{info.sheet_name}', but "
                     f"table '{other.name}' is in the way: move one of them."
                 )
-        sheet_root = self.package.xml(info.sheet_part)
         merges = sheet_root.find(f"{M}mergeCells")
         if merges is not None:
             for merge in merges:
@@ -352,38 +419,32 @@ class WorkbookEditor:
                 styles.append(wanted)
         return styles
 
+    def _body(self, plan: TablePlan, layout: _Layout, info: TableInfo, styles: list[int]) -> Body:
+        """What the header and body rows are rendered from (both ways, the same cells)."""
+        header_styles = [layout.header_styles.get(t, 0) for t in layout.titles]
+        return Body(
+            plan,
+            layout.sources,
+            styles,
+            header_cells(layout.titles, header_styles, info.box.top, info.box.left),
+            info.box.top,
+            info.box.left,
+            self.date1904,
+        )
+
     def _render_rows(
         self, plan: TablePlan, layout: _Layout, info: TableInfo, styles: list[int]
     ) -> tuple[list[str], list[tuple[str, str]]]:
         """XML text of the header and body rows, and (cell, url) hyperlinks."""
-        left = info.box.left
-        header = "".join(
-            text_cell(
-                f"{column_letter(left + i)}{info.box.top}",
-                title,
-                layout.header_styles.get(title, 0),
-            )
-            for i, title in enumerate(layout.titles)
-        )
-        renderers: list[Renderer] = []
-        sources: list[int | None] = []
-        for i, source in enumerate(layout.sources):
-            if isinstance(source, str):
-                renderers.append(formula_renderer(source, styles[i]))
-                sources.append(None)
-            elif source is None:
-                renderers.append(renderer_for("text", styles[i]))
-                sources.append(None)
-            else:
-                renderers.append(renderer_for(plan.columns[source].kind, styles[i], self.date1904))
-                sources.append(source)
-        body = plan.rows or [[None] * plan.n_cols]
-        rows = [f'<row r="{info.box.top}">{header}</row>']
-        rows.extend(render_rows(body, sources, renderers, info.body_top, left))
+        rows = [
+            row.encode("latin-1").decode()  # the renderers' text is UTF-8 bytes, one a character
+            for chunk in self._body(plan, layout, info, styles).rows()
+            for row in chunk
+        ]
         link_columns = [
-            (source, left + i)
-            for i, source in enumerate(sources)
-            if source is not None and plan.columns[source].hyperlink
+            (source, info.box.left + i)
+            for i, source in enumerate(layout.sources)
+            if isinstance(source, int) and plan.columns[source].hyperlink
         ]
         return rows, hyperlinks(plan.rows, link_columns, info.body_top)
 
@@ -399,18 +460,8 @@ class WorkbookEditor:
         against Excel's hyperlinks per sheet (`cap_links`: the rest stay plain text)."""
         package = self.package
         node = sheet_root.find(f"{M}hyperlinks")
-        removed: set[str] = set()
-        kept_ids: set[str] = set()
-        if node is not None:
-            for link in list(node):
-                top_left = Box.parse(link.get("ref", "A1"))
-                if area.contains(top_left.top, top_left.left):
-                    node.remove(link)
-                    if link.get(f"{R}id"):
-                        removed.add(link.get(f"{R}id", ""))
-                elif link.get(f"{R}id"):
-                    kept_ids.add(link.get(f"{R}id", ""))
-        package.remove_relationships(info.sheet_part, removed - kept_ids)
+        dropped = _remove_links(node, area)
+        package.remove_relationships(info.sheet_part, dropped.removed - dropped.kept)
         links = cap_links(links, MAX_HYPERLINKS - (0 if node is None else len(node)), warnings)
         if not links:
             if node is not None and len(node) == 0:
@@ -420,18 +471,70 @@ class WorkbookEditor:
             node = etree.Element(f"{M}hyperlinks")
             insert_in_order(sheet_root, node, WORKSHEET_ORDER)
         rels = package.rels_root(info.sheet_part)
-        used = {r.get("Id") for r in rels}
-        counter = 0
         rel_tag = f"{{{rels.nsmap.get(None)}}}Relationship"
-        for ref, url in links:
-            counter += 1
-            while f"rIdL{counter}" in used:
-                counter += 1
-            rel_id = f"rIdL{counter}"
+        ids = link_ids((r.get("Id") for r in rels), len(links))
+        for (ref, url), rel_id in zip(links, ids, strict=True):
             etree.SubElement(
                 rels, rel_tag, Id=rel_id, Type=REL_HYPERLINK, Target=url, TargetMode="External"
             )
             etree.SubElement(node, f"{M}hyperlink", {"ref": ref, f"{R}id": rel_id})
+
+    def _stream_hyperlinks(
+        self,
+        info: TableInfo,
+        sheet_root: etree._Element,
+        area: Box,
+        dropped: DroppedLinks | None,
+        plan: TablePlan,
+        layout: _Layout,
+        warnings: list[str],
+    ) -> tuple[list[tuple[str, str]], list[str]]:
+        """`_replace_hyperlinks` for a spliced sheet: the new links and their relationships
+        are streamed when the package is saved (never an element per link). Returns the links
+        and their relationship ids (none when they are elements of ``sheet_root``)."""
+        package = self.package
+        node = sheet_root.find(f"{M}hyperlinks")
+        if dropped is None:  # not dropped from the bytes: from the tree, as the tree path does
+            dropped = _remove_links(node, area)
+        budget = MAX_HYPERLINKS - (0 if node is None else len(node))
+        left = info.box.left
+        link_columns = [
+            (source, left + i)
+            for i, source in enumerate(layout.sources)
+            if isinstance(source, int) and plan.columns[source].hyperlink
+        ]
+        links, total = plan_hyperlinks(plan, link_columns, info.body_top, max(budget, 0))
+        links = cap_links(links, budget, warnings, total)
+        gone = dropped.removed - dropped.kept if dropped.kept else dropped.removed
+        rels_name = package.rels_part(info.sheet_part)
+        if gone:
+            self._remove_relationships(info.sheet_part, gone)
+        if not links:
+            if node is not None and len(node) == 0:
+                sheet_root.remove(node)
+            return [], []
+        if not place_links(sheet_root):
+            self._replace_hyperlinks(info, sheet_root, area, links, warnings)
+            return [], []
+        if package.has(rels_name):
+            rels = package.xml(rels_name)
+        else:
+            rels = etree.Element(f"{{{NS_PKG_REL}}}Relationships", nsmap={None: NS_PKG_REL})
+        ids = link_ids((r.get("Id") for r in rels), len(links))
+        package.stream(rels_name, StreamedRelationships(rels, links, ids))
+        return links, ids
+
+    def _remove_relationships(self, part: str, ids: set[str]) -> None:
+        """`XlsxPackage.remove_relationships`, from the bytes while the relationships part
+        has its stored bytes (they can be 65,530 links)."""
+        package = self.package
+        rels_name = package.rels_part(part)
+        if package.has(rels_name) and rels_name not in package.changed_parts:
+            pruned = prune_relationships(package.chunks(rels_name), ids)
+            if pruned is not None:
+                package.write(rels_name, pruned)
+                return
+        package.remove_relationships(part, ids)
 
     # --- workbook-level -----------------------------------------------------------------------
 
@@ -575,6 +678,23 @@ def _update_table_xml(root: etree._Element, box: Box, info: TableInfo, layout: _
         new_nodes.append(node)
     columns[:] = new_nodes
     columns.set("count", str(len(new_nodes)))
+
+
+def _remove_links(node: etree._Element | None, area: Box) -> DroppedLinks:
+    """Remove the links whose top-left cell is in ``area``: the relationship ids of those
+    removed and of those kept."""
+    dropped = DroppedLinks()
+    if node is None:
+        return dropped
+    for link in list(node):
+        top_left = Box.parse(link.get("ref", "A1"))
+        if area.contains(top_left.top, top_left.left):
+            node.remove(link)
+            if link.get(f"{R}id"):
+                dropped.removed.add(link.get(f"{R}id", ""))
+        elif link.get(f"{R}id"):
+            dropped.kept.add(link.get(f"{R}id", ""))
+    return dropped
 
 
 def _has_content(cell: etree._Element) -> bool:
