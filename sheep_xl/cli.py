@@ -24,7 +24,7 @@ from sheep_xl import __version__
 from sheep_xl.accounts import sign_in, sign_out
 from sheep_xl.api.client import SheepClient
 from sheep_xl.api.states import ACCEPTED, STATE_DESCRIPTIONS
-from sheep_xl.api.validation import validate_bucket
+from sheep_xl.api.validation import validate_bucket, validate_uid
 from sheep_xl.cli_parts import COLUMN_KINDS as _COLUMN_KINDS
 from sheep_xl.cli_parts import add_concurrency as _add_concurrency
 from sheep_xl.cli_parts import add_part_commands as _add_part_commands
@@ -337,6 +337,7 @@ def cmd_templates_build(args: argparse.Namespace, out: TextIO, err: TextIO) -> i
     progress = Progress(err, args.quiet)
     available = find_templates(Path(args.templates)) if args.templates else builtin_templates()
     templates = select_templates(available, args.only)  # unknown names: exit 2, nothing built
+    chosen = _report_events(templates, args.event, args.demo, bool(args.only))
     now = _iso(args.now, dt.datetime.fromisoformat, "--now", "2026-11-24T09:00")
     now = now or local_now()
     if args.demo:
@@ -369,6 +370,12 @@ def cmd_templates_build(args: argparse.Namespace, out: TextIO, err: TextIO) -> i
     check_folder(out_dir, errors=WorkbookError)  # writable: checked before any request
     with sources:
         for template in templates:
+            if template.needs_event and not chosen.get(template.path.stem):
+                stem = template.path.stem
+                progress.say(
+                    f"Skipped {stem}: it is for one event; build it with --only {stem} --event UID"
+                )
+                continue
             built = build_report(
                 template,
                 sources,
@@ -377,11 +384,41 @@ def cmd_templates_build(args: argparse.Namespace, out: TextIO, err: TextIO) -> i
                 now=now,
                 progress=lambda q: progress,
                 source=source,
+                event=chosen.get(template.path.stem),
             )
             rows = ", ".join(f"{name} {n:,} rows" for name, n in built.rows.items())
             progress.say(f"Built {built.path}" + (f" ({rows})" if rows else ""))
     progress.done()
     return EXIT_OK
+
+
+def _report_events(
+    templates: Sequence[Any], event: str | None, demo: bool, named: bool
+) -> dict[str, str]:
+    """The event each report for one event is built for (by template name): ``--event``, or
+    with the demo data the template's own demo event. Without either, a report named with
+    ``--only`` is an error and one built with all the others is skipped (a bucket's events are
+    not guessed at). ``--event`` when no report is for one event is an error too."""
+    uid = (event or "").strip()
+    if uid:
+        validate_uid(uid)
+    for_one = [t for t in templates if t.needs_event]
+    if uid and not for_one:
+        raise InputError(
+            "--event chooses the event of a report for one event, but none of the reports to "
+            "build is one: add --only event-pack (or the name of your own)."
+        )
+    chosen: dict[str, str] = {}
+    for template in for_one:
+        pick = uid or (template.demo_event if demo else "")
+        if not pick and named:
+            raise InputError(
+                f"{template.title} is for one event: give --event UID (the UID column of any "
+                "events table, or the last part of the event's address in sheepCRM)."
+            )
+        if pick:
+            chosen[template.path.stem] = pick
+    return chosen
 
 
 def _iso(text: str | None, parse: Callable[[str], T], option: str, example: str) -> T | None:
@@ -559,6 +596,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--only", action="append", help="only this template (file name without .toml)")
     p.add_argument("--now", help="the refresh time to record, e.g. 2026-11-24T09:00 (default now)")
     p.add_argument("--today", help="with --demo: the demo data's 'today', e.g. 2026-11-24")
+    p.add_argument(
+        "--event",
+        metavar="UID",
+        help="the event of a report for one event (event-pack); with --demo the default is a "
+        "demo event with orders in two currencies",
+    )
     p.set_defaults(func=cmd_templates_build)
 
     p = add("excel-check", cmd_excel_check, "check sheep-xl against this computer's Excel")

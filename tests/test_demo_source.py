@@ -47,6 +47,8 @@ def test_templates_build_demo_from_any_folder_then_refresh(tmp_path, monkeypatch
     assert code == 0, err
     built = sorted(p.name for p in (tmp_path / "R").glob("*.xlsx"))
     assert built == [
+        "attendance-income.xlsx",
+        "event-pack.xlsx",
         "events-overview.xlsx",
         "live-formulas.xlsx",
         "past-events.xlsx",

@@ -245,6 +245,137 @@ def test_criterion_parsing() -> None:
         Criterion.parse(">=1/12/2026")  # Excel reads dates in text by locale: not guessed
 
 
+# --- what the event reports need: uids and URIs as criteria, many criteria fast, ROW, UPPER --
+
+
+def orders(wb: openpyxl.Workbook) -> None:
+    """Sheet "Orders": a table of order lines (one per order and currency), as the per-event
+    reports hold them, with uids, URIs and unicode text."""
+    ws = wb.active
+    ws.title = "Orders"
+    header = ("Event UID", "Buyer URI", "Currency", "Paid", "Ticket")
+    lines = [
+        ("2bb96d6b308e1412b04361b0", "/example/person/fc7a8901d48662a4f92cf88d/", "chf", 10.0),
+        ("2bb96d6b308e1412b04361b0", "/example/person/fc7a8901d48662a4f92cf88d/", "eur", 20.0),
+        ("2bb96d6b308e1412b04361b0", "/example/person/76a697635001c246b185bacf/", "chf", 5.5),
+        ("f1ed22b99d9152bb41a82b05", "/example/person/76a697635001c246b185bacf/", "GBP", 7.0),
+        ("f1ed22b99d9152bb41a82b05", "/example/person/0e8e2b7a5e3d0a5ec6b1c2d3/", "gbp", 1.25),
+    ]
+    tickets = ("Member — day ticket", "Zürich tour", "Member (shared room)", "zürich TOUR", "")
+    ws.append(header)
+    for line, ticket in zip(lines, tickets, strict=True):
+        ws.append((*line, ticket or None))
+    table = Table(displayName="Orders", ref=f"A1:E{len(lines) + 1}")
+    table.tableColumns = [TableColumn(id=i, name=t) for i, t in enumerate(header, 1)]
+    ws.add_table(table)
+
+
+@pytest.fixture
+def order_lines() -> FormulaEvaluator:
+    return FormulaEvaluator(package(orders), TODAY)
+
+
+@pytest.mark.parametrize(
+    ("formula", "expected"),
+    [
+        ('COUNTIFS(Orders[Event UID],"2bb96d6b308e1412b04361b0")', 3.0),
+        ('COUNTIFS(Orders[Buyer URI],"/example/person/76a697635001c246b185bacf/")', 2.0),
+        (
+            'COUNTIFS(Orders[Event UID],"2BB96D6B308E1412B04361B0",Orders[Buyer URI],'
+            '"/example/person/fc7a8901d48662a4f92cf88d/",Orders[Currency],"<eur")',
+            1.0,
+        ),
+        (
+            'SUMIFS(Orders[Paid],Orders[Event UID],"f1ed22b99d9152bb41a82b05",'
+            'Orders[Currency],"gbp")',
+            8.25,
+        ),
+        ('SUMIFS(Orders[Paid],Orders[Currency],"CHF",Orders[Paid],">6")', 10.0),
+        ('COUNTIFS(Orders[Ticket],"zürich tour")', 2.0),  # unicode text, any letter case
+        ('COUNTIFS(Orders[Ticket],"Member*")', 2.0),  # wildcards: the scan
+        ("ROW()", 3.0),
+        ("ROW(Orders[[#Headers],[Paid]])", 1.0),
+        ("ROW()-ROW(Orders[[#Headers],[Paid]])", 2.0),
+        ('UPPER("chf")&LOWER("EUR")', "CHFeur"),
+        ('"Zürich tour"="ZÜRICH TOUR"', True),
+        ('"Zu\u0308rich"="Zürich"', True),  # composed or not, the same letters
+        ('"Member — day ticket"="Member (shared room)"', False),
+        ('"Member — day ticket"<>"Member"', True),
+        ('SUMPRODUCT(--(Orders[Ticket]="Zürich tour"))', 2.0),
+    ],
+)
+def test_what_the_event_reports_need(
+    order_lines: FormulaEvaluator, formula: str, expected: Any
+) -> None:
+    assert order_lines.evaluate(formula, "Orders", "G3") == expected
+
+
+@pytest.mark.parametrize(
+    "formula",
+    [
+        'COUNTIFS(Orders[Event UID],"12jan2026")',  # may be a date
+        'COUNTIFS(Orders[Buyer URI],"/june/05/2026/")',  # words that are months
+        'COUNTIFS(Orders[Event UID],"2026 12")',
+        "ROW(Orders[Paid])",  # several rows: an array
+        'UPPER("straße")',  # Excel's upper case of ß is its own
+        '"straße"="STRASSE"',  # equal only under full case folding
+        '"a\u200bb"="ab"',
+    ],
+)
+def test_what_the_event_reports_leave_uncached(order_lines: FormulaEvaluator, formula: str) -> None:
+    with pytest.raises(Uncomputable):
+        order_lines.evaluate(formula, "Orders", "G3")
+
+
+def test_plainly_text_criteria() -> None:
+    assert Criterion.parse("2bb96d6b308e1412b04361b0") == Criterion("", "2bb96d6b308e1412b04361b0")
+    uri = "/example/person/6305f074683e800f3abe809e/"
+    assert Criterion.parse(uri) == Criterion("", uri) and Criterion("", uri).indexable
+    assert not Criterion.parse("*bb").indexable  # a wildcard: matched by scanning
+    for text in ("1234567890123456789012ab", "5jan", "/2026/12/01/", "a1b2"):
+        with pytest.raises(Uncomputable):
+            Criterion.parse(text)
+
+
+def test_indexed_criteria_match_the_scan(monkeypatch: pytest.MonkeyPatch) -> None:
+    """COUNTIFS and SUMIFS answer from an index of each range's text: on random lines and
+    criteria, exactly what checking every cell gives."""
+    import random
+
+    rng = random.Random(7)
+    words = ["chf", "EUR", "gbp", "Zürich", "zurich", "a-b", "", None, 3.0, True, "x y"]
+
+    def random_lines(wb: openpyxl.Workbook) -> None:
+        ws = wb.active
+        ws.title = "L"
+        ws.append(("A", "B", "N"))
+        for _ in range(60):
+            ws.append((rng.choice(words), rng.choice(words), rng.randint(0, 9)))
+        table = Table(displayName="L", ref="A1:C61")
+        table.tableColumns = [TableColumn(id=i, name=t) for i, t in enumerate("ABN", 1)]
+        ws.add_table(table)
+
+    pkg = package(random_lines)
+    formulas = [
+        f'{f}(L[N],L[A],"{a}",L[B],"{b}")'.replace("COUNTIFS(L[N],", "COUNTIFS(")
+        for f in ("SUMIFS", "COUNTIFS")
+        for a in ("chf", "eur", "ZURICH", "zürich", "a-b", "x y", "")
+        for b in ("gbp", "<m", "*", "")
+    ]
+
+    def outcome(formula: str) -> Any:
+        try:
+            return FormulaEvaluator(pkg, TODAY).evaluate(formula, "L", "E1")
+        except Uncomputable:
+            return "uncomputable"
+
+    indexed = [outcome(f) for f in formulas]
+    monkeypatch.setattr(Criterion, "indexable", property(lambda self: False))
+    scanned = [outcome(f) for f in formulas]
+    assert indexed == scanned
+    assert len({v for v in indexed if isinstance(v, float)}) > 3
+
+
 @pytest.mark.parametrize(
     ("formula", "expected"),
     [

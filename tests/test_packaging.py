@@ -66,7 +66,7 @@ def test_every_package_is_listed_for_the_wheel() -> None:
 def test_builtin_reports_are_the_repository_definitions() -> None:
     shipped = {t.file: t for t in builtin_templates()}
     in_repo = {t.file: t for t in find_templates(REPO / "workbook_templates")}
-    assert set(shipped) == set(in_repo) and len(shipped) == 4
+    assert set(shipped) == set(in_repo) and len(shipped) == 6
     for name, template in shipped.items():
         assert template.title == in_repo[name].title
         assert template.queries == in_repo[name].queries

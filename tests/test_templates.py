@@ -19,7 +19,15 @@ from sheep_xl.reports.templates import find_templates
 from sheep_xl.writers.xlsx_new import MIN_PRINT_SCALE
 
 NOW = "2026-11-24T09:00:00"
-DISTRIBUTED = ("events-overview.xlsx", "upcoming-capacity.xlsx", "past-events.xlsx")
+DISTRIBUTED = (
+    "events-overview.xlsx",
+    "upcoming-capacity.xlsx",
+    "past-events.xlsx",
+    "event-pack.xlsx",
+    "attendance-income.xlsx",
+)
+# sheets printed portrait: a sign-in sheet to sign, and one event's details line by line
+PORTRAIT = {("event-pack.xlsx", "Sign-in"), ("event-pack.xlsx", "Details")}
 
 
 def build(out: Path) -> list[Path]:
@@ -81,7 +89,8 @@ def test_professional_look(built, name) -> None:
     assert wb.defined_names["SheepCRM_RefreshOnOpen"].attr_text == "TRUE"
     styles = set()
     for ws in wb.worksheets:
-        assert ws.page_setup.orientation == "landscape", ws.title
+        portrait = (name, ws.title) in PORTRAIT
+        assert ws.page_setup.orientation == ("portrait" if portrait else "landscape"), ws.title
         if ws.sheet_properties.pageSetUpPr.fitToPage:
             assert ws.page_setup.fitToWidth == 1, ws.title
         else:  # a wide table prints at a fixed, readable scale over pages across
@@ -90,8 +99,10 @@ def test_professional_look(built, name) -> None:
             styles.add(table.tableStyleInfo.name)
             assert table.autoFilter is not None, "filters on"
             if table.name != "SheepCRM_Queries":
-                assert ws.freeze_panes == "A2", "header row frozen"
-                assert ws.print_title_rows == "$1:$1", "header repeated on every page"
+                top = openpyxl.utils.cell.range_boundaries(table.ref)[1]  # the header row
+                assert ws.freeze_panes == f"A{top + 1}", "header row frozen"
+                # the header (and any heading above it) repeated on every page
+                assert ws.print_title_rows == f"$1:${top}", ws.title
     assert styles == {"TableStyleMedium2"}, "one table style"
     cover = wb["Cover"]
     texts = " ".join(str(c.value) for row in cover.iter_rows() for c in row if c.value)

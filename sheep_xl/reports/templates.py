@@ -14,6 +14,13 @@ with charts) and, for the add-in's examples, sheets of live formulas. Building a
 The reports hold only standard Excel functions (except the live-formulas one): without the add-in
 they open anywhere with the data of their last refresh, and summaries follow every refresh
 because they are formulas over the tables. Builds are deterministic for the same data and time.
+
+A query has a ``kind`` (events, attendees, orders, tickets, ticket types, full events) and a
+target: a ``state``, or one ``event`` uid, where ``event = "{event}"`` means the report's event,
+chosen when it is built (``--event``; ``demo_event`` with the demo data) and later on the
+SheepCRM sheet. Money is never added up across currencies: every amount in a summary is per
+currency, and blocks of kind ``by_currency`` list the currencies the data holds (looked up on a
+hidden Currencies sheet, so they follow every refresh).
 """
 
 from __future__ import annotations
@@ -24,25 +31,27 @@ import io
 import re
 import tomllib
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 from openpyxl import Workbook
 from openpyxl.chart import BarChart, Reference
-from openpyxl.formatting.rule import CellIsRule
-from openpyxl.styles import Alignment, Font, PatternFill
+from openpyxl.formatting.rule import CellIsRule, FormulaRule
+from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter, quote_sheetname
 from openpyxl.workbook.defined_name import DefinedName
 from openpyxl.worksheet.table import TableFormula
 
 from sheep_xl.api.client import ProgressCallback, SheepClient
-from sheep_xl.exceptions import InputError, WorkbookError
+from sheep_xl.api.validation import validate_uid
+from sheep_xl.exceptions import InputError, SheepError, WorkbookError
 from sheep_xl.files import atomic_path
 from sheep_xl.frames.catalogue import field_for
 from sheep_xl.frames.columns import resolve_columns
 from sheep_xl.frames.fetch_parts import PartFrame
+from sheep_xl.frames.query_kinds import EVENTS_KIND, resolve_kind
 from sheep_xl.operations.refresh import apply_results, fetch_queries
 from sheep_xl.operations.sources import Connections
 from sheep_xl.tables.plan import DEFAULT_TABLE_STYLE, TablePlan, plan_table
@@ -68,8 +77,29 @@ HEADING_FONT = Font(bold=True, size=12, color="FF1F3864")
 NOTE_FONT = Font(italic=True, color="FF595959")
 BOLD = Font(bold=True)
 MONTH_FORMAT = "mmm yyyy"
+WARNING_FONT = Font(bold=True, color="FF9C0006")
 TOP_VALUES = 12  # rows of a by-value summary before "(other)"
 DEFINITIONS_PACKAGE = "sheep_xl.reports.definitions"  # workbook_templates/, as package data
+EVENT_PLACEHOLDER = "{event}"  # a query's event: the one the report is built for
+CURRENCIES_SHEET = "Currencies"  # hidden: the codes `by_currency` blocks look for
+RECORD_FORMATS = {  # a record block's values, by the field's kind
+    "date": "d mmmm yyyy",
+    "datetime": "d mmmm yyyy h:mm",
+    "time": "h:mm",
+}
+# ISO 4217 codes, in order: the currencies a `by_currency` block finds in a table (any letter
+# case). A code missing here is counted, and the summary says so.
+_ISO_4217 = """
+    AED AFN ALL AMD ANG AOA ARS AUD AWG AZN BAM BBD BDT BGN BHD BIF BMD BND BOB BRL BSD BTN BWP
+    BYN BZD CAD CDF CHF CLP CNY COP CRC CUP CVE CZK DJF DKK DOP DZD EGP ERN ETB EUR FJD FKP GBP GEL
+    GHS GIP GMD GNF GTQ GYD HKD HNL HTG HUF IDR ILS INR IQD IRR ISK JMD JOD JPY KES KGS KHR KMF KPW
+    KRW KWD KYD KZT LAK LBP LKR LRD LSL LYD MAD MDL MGA MKD MMK MNT MOP MRU MUR MVR MWK MXN MYR MZN
+    NAD NGN NIO NOK NPR NZD OMR PAB PEN PGK PHP PKR PLN PYG QAR RON RSD RUB RWF SAR SBD SCR SDG SEK
+    SGD SHP SLE SOS SRD SSP STN SVC SYP SZL THB TJS TMT TND TOP TRY TTD TWD TZS UAH UGX USD UYU UZS
+    VES VND VUV WST XAF XCD XCG XOF XPF YER ZAR ZMW ZWG ZWL"""
+CURRENCY_CODES = tuple(_ISO_4217.split())
+CURRENCY_FIRST_ROW = 5  # of the codes on the Currencies sheet
+CURRENCY_LAST_ROW = CURRENCY_FIRST_ROW + len(CURRENCY_CODES) - 1
 
 
 # --- definitions ------------------------------------------------------------------------------
@@ -81,15 +111,34 @@ class Calculated:
     formula: str  # may use [@Column] for "this row"
     number_format: str = "General"
     width: float = 10.0
+    first: bool = False  # before the sheepCRM columns (a row number), not after them
+    # "Table[Column]": one column per value found there when the report is built, with
+    # {currency} (as found, lower case) and {CURRENCY} (upper case) in the title and formula
+    for_each: str = ""
 
 
 @dataclass(frozen=True)
 class Highlight:
-    column: str
-    operator: str
-    value: Any
-    fill: str
+    column: str = ""
+    operator: str = ""
+    value: Any = None
+    fill: str = ""
     font: str = ""
+    # or a condition on the row, with [@Column] for "this row": the whole row is highlighted
+    formula: str = ""
+
+
+@dataclass(frozen=True)
+class PageDef:
+    """How a table sheet looks and prints, when not like the others."""
+
+    orientation: str = "landscape"
+    row_height: float | None = None  # points, for every row of the table (room to sign)
+    grid: bool = False  # thin borders around every cell of the table
+    fit_width: bool = False  # one page wide whatever the widths
+    hidden: tuple[str, ...] = ()  # columns kept for formulas, not shown or printed
+    # lines above the table (text or formulas), repeated with the header on every printed page
+    heading: tuple[dict[str, Any], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -97,13 +146,20 @@ class QueryDef:
     name: str
     sheet: str
     table: str
-    state: str
+    state: str = ""
     columns: str = "default"
     sort: str = ""
     calculated: tuple[Calculated, ...] = ()
     highlight: tuple[Highlight, ...] = ()
+    kind: str = EVENTS_KIND.name
+    event: str = ""  # an event uid, or EVENT_PLACEHOLDER for the report's event
+    page: PageDef = field(default_factory=PageDef)
 
-    def stored(self, bucket: str, source: str = SOURCE_SHEEPCRM) -> StoredQuery:
+    @property
+    def for_the_event(self) -> bool:
+        return self.event == EVENT_PLACEHOLDER
+
+    def stored(self, bucket: str, source: str = SOURCE_SHEEPCRM, event: str = "") -> StoredQuery:
         return StoredQuery(
             self.name,
             self.sheet,
@@ -113,6 +169,8 @@ class QueryDef:
             self.columns,
             self.sort,
             source=source,
+            kind=self.kind,
+            event_uid=event if self.for_the_event else self.event,
         ).validate()
 
 
@@ -121,6 +179,21 @@ class SummaryDef:
     sheet: str
     title: str
     blocks: tuple[dict[str, Any], ...]
+    subtitle: str = ""  # a formula (or text) under the title, e.g. the event's name
+    widths: tuple[float, ...] = (32, 16)  # columns A, B...
+    orientation: str = "landscape"
+    one_page: bool = False  # printed on one page (scaled down as needed)
+
+
+@dataclass(frozen=True)
+class CoverDef:
+    """What a report's cover adds: a block of labelled formulas (the event it is about) and
+    notes (how to choose another)."""
+
+    heading: str = ""
+    items: tuple[dict[str, Any], ...] = ()
+    notes_heading: str = ""
+    notes: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -143,6 +216,14 @@ class ReportTemplate:
     summaries: tuple[SummaryDef, ...] = ()
     formulas: tuple[FormulaSheet, ...] = ()
     needs_addin: bool = False
+    cover: CoverDef = field(default_factory=CoverDef)
+    demo_event: str = ""  # the event of a report for one event, built from the demo data
+    sheet_order: tuple[str, ...] = ()  # sheets to put first after the cover, in this order
+
+    @property
+    def needs_event(self) -> bool:
+        """A report for one event: built with ``--event UID`` (or the demo's event)."""
+        return any(q.for_the_event for q in self.queries)
 
 
 def load_template(path: Path) -> ReportTemplate:
@@ -162,22 +243,25 @@ def parse_template(text: str, path: Path) -> ReportTemplate:
         raise WorkbookError(f"The report template {path} cannot be read ({exc}).") from None
     try:
         report = raw["report"]
-        queries = tuple(
-            QueryDef(
-                name=q["name"],
-                sheet=q["sheet"],
-                table=q["table"],
-                state=q["state"],
-                columns=q.get("columns", "default"),
-                sort=q.get("sort", ""),
-                calculated=tuple(Calculated(**c) for c in q.get("calculated", [])),
-                highlight=tuple(Highlight(**h) for h in q.get("highlight", [])),
-            )
-            for q in raw.get("query", [])
-        )
+        queries = tuple(_query_def(q, path) for q in raw.get("query", []))
         summaries = tuple(
-            SummaryDef(s["sheet"], s.get("title", s["sheet"]), tuple(s.get("block", [])))
+            SummaryDef(
+                s["sheet"],
+                s.get("title", s["sheet"]),
+                tuple(s.get("block", [])),
+                s.get("subtitle", ""),
+                tuple(float(w) for w in s.get("widths", (32, 16))),
+                s.get("orientation", "landscape"),
+                bool(s.get("one_page", False)),
+            )
             for s in raw.get("summary", [])
+        )
+        cover_raw = raw.get("cover", {})
+        cover = CoverDef(
+            cover_raw.get("heading", ""),
+            tuple(cover_raw.get("items", [])),
+            cover_raw.get("notes_heading", ""),
+            tuple(" ".join(str(n).split()) for n in cover_raw.get("notes", [])),
         )
         formulas = tuple(
             FormulaSheet(
@@ -195,7 +279,7 @@ def parse_template(text: str, path: Path) -> ReportTemplate:
                 f"The report template {path} has no [[query]]: give it one, or set "
                 "needs_addin = true for a workbook of add-in formulas."
             )
-        return ReportTemplate(
+        template = ReportTemplate(
             Path(path),
             report["file"],
             report["title"],
@@ -204,9 +288,61 @@ def parse_template(text: str, path: Path) -> ReportTemplate:
             summaries,
             formulas,
             bool(report.get("needs_addin", False)),
+            cover,
+            str(report.get("demo_event", "")),
+            tuple(report.get("sheet_order", ())),
         )
     except (KeyError, TypeError) as exc:
         raise WorkbookError(f"The report template {path} is missing or misnames {exc}.") from None
+    for summary in template.summaries:
+        if summary.orientation not in ("landscape", "portrait"):
+            raise WorkbookError(
+                f"In the report template {path}, summary '{summary.sheet}': orientation is "
+                "'landscape' or 'portrait'."
+            )
+    if template.demo_event:
+        try:
+            validate_uid(template.demo_event)
+        except SheepError as exc:
+            raise WorkbookError(f"In the report template {path}, demo_event: {exc}") from None
+    return template
+
+
+def _query_def(q: dict[str, Any], path: Path) -> QueryDef:
+    """One [[query]]: ``kind`` (blank: events) and ``state`` or ``event`` (a uid, or "{event}"
+    for the report's event); checked as a stored query is, so a bad one fails before a build."""
+    page = q.get("page", {})
+    query = QueryDef(
+        name=q["name"],
+        sheet=q["sheet"],
+        table=q["table"],
+        state=q.get("state", ""),
+        columns=q.get("columns", "default"),
+        sort=q.get("sort", ""),
+        calculated=tuple(Calculated(**c) for c in q.get("calculated", [])),
+        highlight=tuple(Highlight(**h) for h in q.get("highlight", [])),
+        kind=q.get("kind", EVENTS_KIND.name),
+        event=q.get("event", ""),
+        page=PageDef(
+            **{
+                **page,
+                "heading": tuple(page.get("heading", ())),
+                "hidden": tuple(page.get("hidden", ())),
+            }
+        ),
+    )
+    try:
+        kind = resolve_kind(query.kind)
+        # "{event}" stands for a uid the build gives: check the rest with a well-formed one
+        query.stored("example", event="0" * 24 if query.for_the_event else "")
+    except SheepError as exc:
+        raise WorkbookError(f"In the report template {path}, query '{q['name']}': {exc}") from None
+    if query.page.orientation not in ("landscape", "portrait"):
+        raise WorkbookError(
+            f"In the report template {path}, query '{q['name']}': page orientation is "
+            "'landscape' or 'portrait'."
+        )
+    return replace(query, kind=kind.name)
 
 
 def find_templates(folder: Path) -> list[ReportTemplate]:
@@ -267,12 +403,22 @@ def build_report(
     now: dt.datetime,
     progress: Callable[[StoredQuery], ProgressCallback | None] | None = None,
     source: str = SOURCE_SHEEPCRM,
+    event: str | None = None,
 ) -> BuiltReport:
     """Build one report into ``out_dir`` (atomically); returns where and how many rows.
 
     ``source`` is recorded with the queries: ``demo`` when ``client`` serves the built-in demo
-    data, so later refreshes go to the demo again and never to a real bucket."""
-    stored = [q.stored(bucket, source) for q in template.queries]
+    data, so later refreshes go to the demo again and never to a real bucket. ``event`` is the
+    uid of the event a report for one event is about (default: the template's ``demo_event``)."""
+    event_uid = ""
+    if template.needs_event:
+        event_uid = (event or template.demo_event).strip()
+        if not event_uid:
+            raise InputError(
+                f"{template.title} is for one event: give its uid (--event UID; it is the UID "
+                "column of any events table, or the last part of the event's sheepCRM address)."
+            )
+    stored = [q.stored(bucket, source, event_uid) for q in template.queries]
     check_distinct_tables(stored)  # two queries on one table: refused before any request
     fetched: dict[str, PartFrame] = {}
     if stored:
@@ -283,17 +429,23 @@ def build_report(
     wb = Workbook()
     wb.remove(wb.active)
     _cover(wb, template, stored)
+    expanded: dict[str, tuple[str, ...]] = {}  # table -> the values its for_each columns got
     for query_def, query in zip(template.queries, stored, strict=True):
         plan = plan_table(frames[query.name], query.table)
-        _table_sheet(wb, query_def, plan)
+        calculated, expanded[query.table] = _expand(query_def.calculated, frames, template)
+        _table_sheet(wb, query_def, plan, calculated)
+    summary_tables: list[str] = []
     for summary in template.summaries:
-        _summary_sheet(wb, summary, frames, template)
+        summary_tables += _summary_sheet(wb, summary, frames, template, expanded)
     dynamic_cells: dict[str, list[str]] = {}
     for sheet in template.formulas:
         dynamic_cells[sheet.sheet] = _formula_sheet(wb, sheet, bucket)
+    if summary_tables:
+        _currencies_sheet(wb, summary_tables)
     if stored:
         _queries_sheet(wb, stored)
         wb.defined_names[MARKER_NAME] = DefinedName(MARKER_NAME, attr_text="TRUE")
+    _order_sheets(wb, template)
     wb.properties.creator = "sheep-xl"
     wb.properties.title = template.title
     wb.properties.created = now
@@ -315,6 +467,24 @@ def build_report(
     return BuiltReport(template, out, {q.name: len(frames[q.name]) for q in stored})
 
 
+def _order_sheets(wb: Workbook, template: ReportTemplate) -> None:
+    """The cover first, then the sheets ``sheet_order`` names, the others as made, and the
+    SheepCRM sheet last."""
+    names = [ws.title for ws in wb.worksheets]
+    unknown = [n for n in template.sheet_order if n not in names]
+    if unknown:
+        raise WorkbookError(
+            f"The report template {template.path.name} orders sheets it does not have: "
+            f"{', '.join(unknown)}."
+        )
+    wanted = ["Cover", *template.sheet_order]
+    order = [n for n in wanted if n in names]
+    order += [n for n in names if n not in order and n != QUERIES_SHEET]
+    order += [n for n in names if n == QUERIES_SHEET]
+    for position, name in enumerate(order):
+        wb.move_sheet(name, offset=position - wb.index(wb[name]))
+
+
 def _cover(wb: Workbook, template: ReportTemplate, stored: Sequence[StoredQuery]) -> None:
     ws = wb.create_sheet("Cover")
     ws.sheet_view.showGridLines = False
@@ -326,6 +496,11 @@ def _cover(wb: Workbook, template: ReportTemplate, stored: Sequence[StoredQuery]
     ws.merge_cells("A3:E3")
     ws.row_dimensions[3].height = 60
     row = 5
+    if template.cover.items:
+        row = _cover_items(ws, row, template.cover) + 2
+    if template.cover.notes:
+        put_text(ws.cell(row, 1), template.cover.notes_heading or "Notes").font = HEADING_FONT
+        row = _cover_lines(ws, row, template.cover.notes) + 2
     if not template.needs_addin:
         put_text(ws.cell(row, 1), "Data").font = HEADING_FONT
         row += 1
@@ -342,7 +517,8 @@ def _cover(wb: Workbook, template: ReportTemplate, stored: Sequence[StoredQuery]
                 ws.cell(row, 3), f"=INDEX({QUERIES_TABLE}[Last refreshed],{match})"
             ).number_format = "d mmm yyyy h:mm"
             put_formula(ws.cell(row, 4), f"=INDEX({QUERIES_TABLE}[Bucket],{match})")
-            put_formula(ws.cell(row, 5), f"=INDEX({QUERIES_TABLE}[State],{match})")
+            target = "Event UID" if query.event_uid else "State"  # what the query is about
+            put_formula(ws.cell(row, 5), f"=INDEX({QUERIES_TABLE}[{target}],{match})")
         row += 2
         put_text(ws.cell(row, 1), "How to refresh").font = HEADING_FONT
         demo = any(query.is_demo for query in stored)
@@ -374,13 +550,92 @@ def _cover(wb: Workbook, template: ReportTemplate, stored: Sequence[StoredQuery]
             "Format the columns a formula spills into with SheepCRM > Live formula, so dates "
             "show as dates.",
         )
+    _cover_lines(ws, row, lines)
+    print_setup(ws, None)
+    ws.page_setup.fitToHeight = 1  # a cover is one page
+
+
+def _cover_lines(ws: Any, row: int, lines: Sequence[str]) -> int:
     for line in lines:
         row += 1
         put_text(ws.cell(row, 1), line)
         ws.merge_cells(start_row=row, start_column=1, end_row=row, end_column=5)
         ws.cell(row, 1).alignment = Alignment(wrap_text=True, vertical="top")
         ws.row_dimensions[row].height = 30
-    print_setup(ws, None)
+    return row
+
+
+def _cover_items(ws: Any, row: int, cover: CoverDef) -> int:
+    """The cover's own block: a label and a formula (merged over B:E) per item; an item without
+    a label is a warning line over the whole width (shown only when its formula says so)."""
+    put_text(ws.cell(row, 1), cover.heading or "About").font = HEADING_FONT
+    for item in cover.items:
+        row += 1
+        label = item.get("label", "")
+        if label:
+            put_text(ws.cell(row, 1), label).font = BOLD
+            cell = ws.cell(row, 2)
+            ws.merge_cells(start_row=row, start_column=2, end_row=row, end_column=5)
+        else:
+            cell = ws.cell(row, 1)
+            ws.merge_cells(start_row=row, start_column=1, end_row=row, end_column=5)
+            cell.font = WARNING_FONT
+            cell.alignment = Alignment(wrap_text=True, vertical="top")
+            ws.row_dimensions[row].height = 30
+        put_formula(cell, item["formula"]).number_format = item.get("number_format", "General")
+        if label:
+            cell.alignment = Alignment(horizontal="left")
+    return row
+
+
+def _expand(
+    calculated: Sequence[Calculated],
+    frames: dict[str, pd.DataFrame],
+    template: ReportTemplate,
+) -> tuple[tuple[Calculated, ...], tuple[str, ...]]:
+    """The calculated columns with the ``for_each`` ones made into columns per value found
+    (lower case, sorted: a currency code), ``{currency}``/``{CURRENCY}`` filled in; consecutive
+    ones over the same values go value by value (GBP paid, GBP outstanding, EUR paid...).
+    Returns the columns and the values found."""
+    tables = {q.table.lower(): q.name for q in template.queries}
+    out: list[Calculated] = []
+    seen: set[str] = set()
+    index = 0
+    while index < len(calculated):
+        calc = calculated[index]
+        if not calc.for_each:
+            out.append(calc)
+            index += 1
+            continue
+        group = [calc]
+        while (
+            index + len(group) < len(calculated)
+            and calculated[index + len(group)].for_each == calc.for_each
+        ):
+            group.append(calculated[index + len(group)])
+        index += len(group)
+        found = re.fullmatch(r"([^\[\]]+)\[([^\[\]]+)\]", calc.for_each.strip())
+        if found is None or found.group(1).lower() not in tables:
+            raise WorkbookError(
+                f"Calculated column '{calc.title}' of {template.path.name}: for_each names a "
+                f"table column of this report, such as Orders[Currency] (not {calc.for_each!r})."
+            )
+        frame = frames[tables[found.group(1).lower()]]
+        column = found.group(2)
+        values = (
+            sorted({str(v).strip().lower() for v in frame[column].dropna() if str(v).strip()})
+            if column in frame.columns
+            else []
+        )
+        seen.update(values)
+        for value in values:
+            fill = {"{currency}": value, "{CURRENCY}": value.upper()}
+            for member in group:
+                title, formula = member.title, member.formula
+                for key, text in fill.items():
+                    title, formula = title.replace(key, text), formula.replace(key, text)
+                out.append(replace(member, title=title, formula=formula, for_each=""))
+    return tuple(out), tuple(sorted(seen))
 
 
 def _this_row(formula: str, table: str) -> str:
@@ -389,41 +644,111 @@ def _this_row(formula: str, table: str) -> str:
     return re.sub(r"\[@([^\[\]]+)\]", rf"{table}[[#This Row],[\1]]", formula)
 
 
-def _table_sheet(wb: Workbook, query: QueryDef, plan: TablePlan) -> None:
+def _at_row(formula: str, table: str, k: int) -> str:
+    """``[@Col]`` as the table's ``k``-th row: ``INDEX(Table[Col],k)``."""
+    formula = re.sub(r"\[@\[([^\]]+)\]\]", rf"INDEX({table}[\1],{k})", formula)
+    return re.sub(r"\[@([^\[\]]+)\]", rf"INDEX({table}[\1],{k})", formula)
+
+
+def _in_cells(formula: str, titles: Sequence[str], row: int) -> str:
+    """``[@Col]`` as the cell of that column in ``row`` (``$H2``), for a conditional format,
+    where Excel does not allow structured references."""
+
+    def cell(match: re.Match[str]) -> str:
+        title = match.group(1) or match.group(2)
+        if title not in titles:
+            raise WorkbookError(f"Highlight formula names a column the table lacks: {title!r}.")
+        return f"${get_column_letter(titles.index(title) + 1)}{row}"
+
+    return re.sub(r"\[@\[([^\]]+)\]\]|\[@([^\[\]]+)\]", cell, formula)
+
+
+THIN = Side(style="thin", color="FF7F7F7F")
+
+
+def _table_sheet(
+    wb: Workbook, query: QueryDef, plan: TablePlan, calculated: Sequence[Calculated]
+) -> None:
     ws = wb.create_sheet(query.sheet)
-    titles = plan.titles + [c.title for c in query.calculated]
-    for index, title in enumerate(titles, 1):
+    page = query.page
+    top = len(page.heading) + 2 if page.heading else 1  # the header, under any heading
+    across = min(4, len(plan.columns) + len(calculated))  # the heading's merged width
+    for number, line in enumerate(page.heading, 1):
+        cell = ws.cell(number, 1)
+        if across > 1:
+            ws.merge_cells(start_row=number, start_column=1, end_row=number, end_column=across)
+        if "formula" in line:
+            put_formula(cell, line["formula"])
+        else:
+            put_text(cell, line.get("text", ""))
+        cell.number_format = line.get("number_format", "General")
+        cell.font = TITLE_FONT if number == 1 else HEADING_FONT
+        cell.alignment = Alignment(horizontal="left")
+        ws.row_dimensions[number].height = 24 if number == 1 else 18
+    before = [c for c in calculated if c.first]
+    after = [c for c in calculated if not c.first]
+    columns: list[tuple[str, float, Calculated | None]] = [(c.title, c.width, c) for c in before]
+    columns += [(c.title, c.width, None) for c in plan.columns]
+    columns += [(c.title, c.width, c) for c in after]
+    titles = [title for title, _, _ in columns]
+    unknown = [t for t in page.hidden if t not in titles]
+    if unknown:
+        raise WorkbookError(f"Table {query.table} has no column {unknown[0]!r} to hide.")
+    widths = [width for title, width, _ in columns if title not in page.hidden]
+    for index, (title, width, calc) in enumerate(columns, 1):
         # the table style colours it in Excel; bold reads well everywhere
-        put_text(ws.cell(1, index), title).font = BOLD
-    widths = [c.width for c in plan.columns] + [c.width for c in query.calculated]
-    for index, width in enumerate(widths, 1):
+        put_text(ws.cell(top, index), title).font = BOLD
         ws.column_dimensions[get_column_letter(index)].width = width
-    first_calc = plan.n_cols + 1
-    for offset, calc in enumerate(query.calculated):
-        formula = _this_row(calc.formula, query.table)
-        cell = put_formula(ws.cell(2, first_calc + offset), formula)
-        cell.number_format = calc.number_format
-    ref = f"A1:{get_column_letter(len(titles))}2"
+        ws.column_dimensions[get_column_letter(index)].hidden = title in page.hidden
+        if calc is not None:
+            formula = _this_row(calc.formula, query.table)
+            put_formula(ws.cell(top + 1, index), formula).number_format = calc.number_format
+    last = get_column_letter(len(titles))
+    ref = f"A{top}:{last}{top + 1}"
     table = excel_table(query.table, titles, ref, DEFAULT_TABLE_STYLE)
-    for offset, calc in enumerate(query.calculated):
-        formula = _this_row(calc.formula, query.table).lstrip("=")
-        table.tableColumns[plan.n_cols + offset].calculatedColumnFormula = TableFormula(
-            attr_text=formula
-        )
+    for index, (_, _, calc) in enumerate(columns):
+        if calc is not None:
+            formula = _this_row(calc.formula, query.table).lstrip("=")
+            table.tableColumns[index].calculatedColumnFormula = TableFormula(attr_text=formula)
     ws.add_table(table)
+    body = f"A{top + 1}:{last}{top + 1}"  # conditional formats follow the table's rows
     for rule in query.highlight:
+        colour = _argb(rule.fill)
+        fill = (
+            PatternFill(start_color=colour, end_color=colour, fill_type="solid")
+            if rule.fill
+            else None
+        )
+        font = Font(color=_argb(rule.font)) if rule.font else None
+        if rule.formula:
+            condition = _in_cells(rule.formula.lstrip("="), titles, top + 1)
+            ws.conditional_formatting.add(
+                body, FormulaRule(formula=[condition], fill=fill, font=font)
+            )
+            continue
         if rule.column not in titles:
             raise WorkbookError(f"Highlight column '{rule.column}' is not in table {query.table}.")
         letter = get_column_letter(titles.index(rule.column) + 1)
-        colour = _argb(rule.fill)
-        fill = PatternFill(start_color=colour, end_color=colour, fill_type="solid")
-        font = Font(color=_argb(rule.font)) if rule.font else None
         ws.conditional_formatting.add(
-            f"{letter}2:{letter}2",
+            f"{letter}{top + 1}:{letter}{top + 1}",
             CellIsRule(operator=rule.operator, formula=[str(rule.value)], fill=fill, font=font),
         )
-    ws.freeze_panes = "A2"
-    print_setup(ws, 1, widths)  # readable on A4 and Letter: fitted only where text stays large
+    if page.grid:
+        # borders as a conditional format: cell styles are the refresh's, but a conditional
+        # format's range grows and shrinks with the table
+        box = Border(left=THIN, right=THIN, top=THIN, bottom=THIN)
+        ws.conditional_formatting.add(body, FormulaRule(formula=["TRUE"], border=box))
+    if page.row_height:
+        ws.sheet_format.defaultRowHeight = page.row_height
+        ws.sheet_format.customHeight = True
+        ws.row_dimensions[top].height = 20
+        for number in range(len(page.heading) + 1, top):
+            ws.row_dimensions[number].height = 12  # the blank row under the heading
+    ws.freeze_panes = f"A{top + 1}"
+    print_setup(ws, top, None if page.fit_width else widths)
+    if page.heading:
+        ws.print_title_rows = f"1:{top}"  # the heading and the header on every page
+    ws.page_setup.orientation = page.orientation
 
 
 def _argb(colour: str) -> str:
@@ -450,15 +775,31 @@ def _queries_sheet(wb: Workbook, stored: Sequence[StoredQuery]) -> None:
 
 
 def _summary_sheet(
-    wb: Workbook, summary: SummaryDef, frames: dict[str, pd.DataFrame], template: ReportTemplate
-) -> None:
+    wb: Workbook,
+    summary: SummaryDef,
+    frames: dict[str, pd.DataFrame],
+    template: ReportTemplate,
+    expanded: dict[str, tuple[str, ...]],
+) -> list[str]:
+    """A sheet of formula blocks over the tables; returns the tables its ``by_currency`` blocks
+    look up on the Currencies sheet."""
     ws = wb.create_sheet(summary.sheet)
     ws.sheet_view.showGridLines = False
-    ws.column_dimensions["A"].width = 32
-    ws.column_dimensions["B"].width = 16
+    widths = list(summary.widths) + [14.0] * 8
+    for index, width in enumerate(widths[:10], 1):
+        ws.column_dimensions[get_column_letter(index)].width = width
     put_text(ws["A1"], summary.title).font = TITLE_FONT
     row = 3
+    if summary.subtitle:
+        cell = ws["A2"]
+        if summary.subtitle.startswith("="):
+            put_formula(cell, summary.subtitle)
+        else:
+            put_text(cell, summary.subtitle)
+        cell.font = HEADING_FONT
+        row = 4
     tables = {q.table: q.name for q in template.queries}
+    currency_tables: list[str] = []
     for block in summary.blocks:
         table = block.get("table", "")
         if table not in tables:
@@ -473,17 +814,41 @@ def _summary_sheet(
             row = _by_value(ws, row, block, table, frame)
         elif kind == "count_by_month":
             row = _by_month(ws, row, block, table)
+        elif kind == "record":
+            row = _record(ws, row, block, table, plan_table(frame, table))
+        elif kind == "rows":
+            row = _rows(ws, row, block, table)
+        elif kind == "by_currency":
+            if table not in currency_tables:
+                currency_tables.append(table)
+            row = _by_currency(ws, row, block, table, currency_tables.index(table), expanded)
         else:
             raise WorkbookError(f"Unknown summary block kind {kind!r} in {template.path.name}.")
         row += 2
     print_setup(ws, None)
+    ws.page_setup.orientation = summary.orientation
+    if summary.one_page:
+        ws.page_setup.fitToHeight = 1
+    return currency_tables
 
 
-def _heading(ws: Any, row: int, title: str, headers: Sequence[str]) -> int:
+def _heading(
+    ws: Any, row: int, title: str, headers: Sequence[str], left: Sequence[bool] = ()
+) -> int:
+    """A block's title and column headers; with ``left`` (per header), the others are
+    right-aligned over their numbers."""
     put_text(ws.cell(row, 1), title).font = HEADING_FONT
     for col, text in enumerate(headers, 1):
-        put_text(ws.cell(row + 1, col), text).font = BOLD
+        cell = put_text(ws.cell(row + 1, col), text)
+        cell.font = BOLD
+        if left and not left[col - 1]:
+            cell.alignment = Alignment(horizontal="right")
     return row + 2
+
+
+def _col(title: str) -> str:
+    """A column title inside a structured reference (``'``, ``[``, ``]``, ``#`` escaped)."""
+    return re.sub(r"(['\[\]#])", r"'\1", title)
 
 
 def _totals(ws: Any, row: int, block: dict[str, Any], table: str) -> int:
@@ -497,16 +862,24 @@ def _totals(ws: Any, row: int, block: dict[str, Any], table: str) -> int:
 
 
 def _by_value(ws: Any, row: int, block: dict[str, Any], table: str, frame: pd.DataFrame) -> int:
+    """Counts (or sums) by the values of a column: the data's most frequent values, or the
+    ``values`` listed (a fixed set such as attendance statuses), then ``(other)`` and Total."""
     column = block["column"]
     counting = block["kind"] == "count_by_value"
     value = block.get("value", "")
     fmt = "#,##0" if counting else block.get("number_format", "#,##0.00")
     header = row
     row = _heading(
-        ws, row, block["title"], (block.get("label", column), "Events" if counting else value)
+        ws,
+        row,
+        block["title"],
+        (block.get("label", column), block.get("count_label", "Events") if counting else value),
+        (True, False) if "values" in block else (),
     )
     first = row
-    labels = _top_labels(frame, column, value if not counting else None)
+    labels = [str(v) for v in block.get("values", [])] or _top_labels(
+        frame, column, value if not counting else None
+    )
     for label in labels:
         put_text(ws.cell(row, 1), label)
         formula = (
@@ -516,7 +889,8 @@ def _by_value(ws: Any, row: int, block: dict[str, Any], table: str, frame: pd.Da
         )
         put_formula(ws.cell(row, 2), formula).number_format = fmt
         row += 1
-    total = f"COUNTA({table}[UID])" if counting else f"SUM({table}[{value}])"
+    counted = _col(block.get("count_column", "UID"))
+    total = f"COUNTA({table}[{counted}])" if counting else f"SUM({table}[{value}])"
     spent = f"SUM(B{first}:B{row - 1})" if labels else "0"
     put_text(ws.cell(row, 1), "(other)")
     put_formula(ws.cell(row, 2), f"={total}-{spent}").number_format = fmt
@@ -525,6 +899,157 @@ def _by_value(ws: Any, row: int, block: dict[str, Any], table: str, frame: pd.Da
     if block.get("chart"):
         _chart(ws, block["chart"], header + 1, first, row, anchor=f"D{header}")
     return row + 1
+
+
+def _record(ws: Any, row: int, block: dict[str, Any], table: str, plan: TablePlan) -> int:
+    """One row of a table (a single event's details) as label and value lines: a blank shows
+    blank, TRUE/FALSE as Yes/No, dates and times in words, notes wrapped."""
+    row = _heading(ws, row, block["title"], ())
+    by_title = {c.title: c for c in plan.columns}
+    labels = block.get("labels", {})
+    for title in block["columns"]:
+        column = by_title.get(title)
+        if column is None:
+            raise WorkbookError(
+                f"Summary block '{block['title']}' shows column {title!r}, which table "
+                f"{table} does not have: add it to the query's columns."
+            )
+        put_text(ws.cell(row, 1), labels.get(title, title)).alignment = Alignment(vertical="top")
+        value = f"INDEX({table}[{_col(title)}],1)"
+        if column.kind == "bool":
+            formula = f'=IF({value}="","",IF({value},"Yes","No"))'
+        else:
+            formula = f'=IF({value}="","",{value})'
+        cell = put_formula(ws.cell(row, 2), formula)
+        cell.number_format = RECORD_FORMATS.get(column.kind, column.number_format.code)
+        cell.alignment = Alignment(horizontal="left", vertical="top", wrap_text=True)
+        row += 1
+    return row - 1
+
+
+def _rows(ws: Any, row: int, block: dict[str, Any], table: str) -> int:
+    """The first ``slots`` rows of a table, one line each (``[@Column]`` is that row's cell),
+    under a totals line; lines past the table's rows stay blank, and a note says when the table
+    has more rows than lines."""
+    columns = block["columns"]
+    key = _col(block["key"])
+    slots = int(block.get("slots", 8))
+    aligned = [index == 0 or c.get("align") == "left" for index, c in enumerate(columns)]
+    row = _heading(ws, row, block["title"], [c["title"] for c in columns], aligned)
+    total = block.get("total", {})
+    if total:
+        put_text(ws.cell(row, 1), total.get("label", "Total")).font = BOLD
+        for col, column in enumerate(columns[1:], 2):
+            formula = total.get(column["title"])
+            if formula:
+                cell = put_formula(ws.cell(row, col), formula.replace("{table}", table))
+                cell.number_format = column.get("number_format", "General")
+                cell.font = BOLD
+        row += 1
+    for k in range(1, slots + 1):
+        guard = f'INDEX({table}[{key}],{k})=""'
+        for col, column in enumerate(columns, 1):
+            expression = _at_row(column["formula"], table, k).lstrip("=")
+            cell = put_formula(ws.cell(row, col), f'=IFERROR(IF({guard},"",{expression}),"")')
+            cell.number_format = column.get("number_format", "General")
+            if column.get("align") == "left":
+                cell.alignment = Alignment(horizontal="left")
+        row += 1
+    more = block.get("more", f"More rows than shown here: see table {table}.")
+    cell = put_formula(ws.cell(row, 1), f'=IF(ROWS({table}[{key}])>{slots},"{more}","")')
+    cell.font = NOTE_FONT
+    return row
+
+
+def _by_currency(
+    ws: Any,
+    row: int,
+    block: dict[str, Any],
+    table: str,
+    slot: int,
+    expanded: dict[str, tuple[str, ...]],
+) -> int:
+    """One line per currency the table holds (as many as ``slots``), each column a formula
+    with ``{currency}`` for that line's code: amounts are never added across currencies. The
+    codes come from the hidden Currencies sheet, so the lines follow every refresh; notes say
+    when there are more currencies than lines, a code sheep-xl does not know, or (with
+    ``columns_on``) a currency a table's per-currency columns were not built for."""
+    column = _col(block.get("column", "Currency"))
+    columns = block["columns"]
+    slots = int(block.get("slots", 4))
+    headers = ["Currency", *(c["title"] for c in columns)]
+    row = _heading(ws, row, block["title"], headers, [True] + [False] * len(columns))
+    codes = _currency_range(0)
+    counts, found = _currency_range(1 + 2 * slot), _currency_range(2 + 2 * slot)
+    for k in range(1, slots + 1):
+        put_formula(
+            ws.cell(row, 1), f'=IFERROR(INDEX({codes},MATCH({k},{found},0)),"")'
+        ).font = BOLD
+        for col, item in enumerate(columns, 2):
+            formula = item["formula"].replace("{table}", table).replace("{currency}", f"$A{row}")
+            cell = put_formula(ws.cell(row, col), f'=IF($A{row}="","",{formula.lstrip("=")})')
+            cell.number_format = item.get("number_format", "#,##0.00")
+        row += 1
+    notes = [
+        f'=IF(MAX({found})>{slots},"More currencies than the {slots} lines here: see table '
+        f'{table}.","")',
+        f"=IF(COUNTA({table}[{column}])-SUM({counts})>0,COUNTA({table}[{column}])-SUM({counts})"
+        f'&" lines of table {table} are in a currency these lines do not list: add its code '
+        f'to the hidden {CURRENCIES_SHEET} sheet.","")',
+    ]
+    checked = block.get("columns_on", "")
+    if checked:
+        seen = expanded.get(checked, ())
+        present = "".join(f'-(COUNTIFS({table}[{column}],"{c}")>0)' for c in seen)
+        notes.append(
+            f'=IF(MAX({found}){present}>0,"Table {checked} has no columns for a currency of '
+            f'table {table}: build the report again (sheep-xl templates build) to add them.","")'
+        )
+    for note in notes:
+        put_formula(ws.cell(row, 1), note).font = WARNING_FONT
+        row += 1
+    return row - 1
+
+
+def _currency_range(offset: int) -> str:
+    """A column of the Currencies sheet: the codes (0), then per table its lines and the
+    running count of the codes it holds."""
+    letter = get_column_letter(1 + offset)
+    return f"{CURRENCIES_SHEET}!${letter}${CURRENCY_FIRST_ROW}:${letter}${CURRENCY_LAST_ROW}"
+
+
+def _currencies_sheet(wb: Workbook, tables: Sequence[str]) -> None:
+    """The hidden sheet of currency codes `by_currency` blocks look up: per table, how many of
+    its lines are in each code, and the running count of codes found (the n-th code found is
+    the first line where that count is n)."""
+    ws = wb.create_sheet(CURRENCIES_SHEET)
+    ws.sheet_state = "hidden"
+    put_text(ws["A1"], "Currencies").font = HEADING_FONT
+    put_text(
+        ws["A2"],
+        "The currency codes the summaries look for in the tables (any letter case). Add a "
+        "code at the end of the list if yours is missing.",
+    ).font = NOTE_FONT
+    top = CURRENCY_FIRST_ROW - 1
+    put_text(ws.cell(top, 1), "Code").font = BOLD
+    for index, table in enumerate(tables):
+        count_col, found_col = 2 + 2 * index, 3 + 2 * index
+        put_text(ws.cell(top, count_col), f"{table} lines").font = BOLD
+        put_text(ws.cell(top, found_col), f"{table} codes found").font = BOLD
+    for offset, code in enumerate(CURRENCY_CODES):
+        row = CURRENCY_FIRST_ROW + offset
+        put_text(ws.cell(row, 1), code)
+        for index, table in enumerate(tables):
+            count_col, found_col = 2 + 2 * index, 3 + 2 * index
+            letter = get_column_letter(count_col)
+            put_formula(ws.cell(row, count_col), f"=COUNTIFS({table}[Currency],$A{row})")
+            put_formula(
+                ws.cell(row, found_col),
+                f'=COUNTIFS({letter}${CURRENCY_FIRST_ROW}:{letter}{row},">0")',
+            )
+    for index in range(1, 2 + 2 * len(tables)):
+        ws.column_dimensions[get_column_letter(index)].width = 8 if index == 1 else 18
+    print_setup(ws, top)
 
 
 def _top_labels(frame: pd.DataFrame, column: str, weight: str | None) -> list[str]:

@@ -33,6 +33,7 @@ import calendar
 import datetime as dt
 import math
 import re
+import unicodedata
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
@@ -266,7 +267,31 @@ def _binary(op: str, a: Scalar, b: Scalar, final: bool = False) -> Scalar:
     if op == "&":
         left = _text(a)
         return left + _text(b)
+    if op in ("=", "<>") and isinstance(a, str | None) and isinstance(b, str | None):
+        if a is None or b is None:  # a blank is "" next to text
+            a, b = a or "", b or ""
+        same = _same_text(a, b)
+        if same is None:
+            raise Uncomputable("texts Excel may or may not find equal")
+        return same == (op == "=")
     return _COMPARISONS[op](_compare(a, b))
+
+
+def _same_text(a: str, b: str) -> bool | None:
+    """Whether Excel's ``=`` finds two texts equal, which needs no collation: it ignores letter
+    case (and the form, composed or not, of accented letters) and nothing else. None where that
+    is not certain: texts with invisible format characters, or equal only under full case
+    folding (``ß`` and ``ss``)."""
+    if a.lower() == b.lower():
+        return True
+    if not a or not b or (a.isascii() and b.isascii()):
+        return False
+    if any(unicodedata.category(ch) in ("Cf", "Cc") for ch in a + b):
+        return None
+    a, b = unicodedata.normalize("NFC", a), unicodedata.normalize("NFC", b)
+    if a.lower() == b.lower():
+        return True
+    return None if a.casefold() == b.casefold() else False
 
 
 def _unary(op: str, a: Scalar) -> Scalar:
@@ -328,9 +353,20 @@ class Criterion:
             raise Uncomputable("an error as a criterion")
         if _NUMBER.fullmatch(rest.strip()):
             return cls(operator, _text_to_number(rest))
-        if any(ch.isdigit() for ch in rest):
+        if any(ch.isdigit() for ch in rest) and not _plainly_text(rest):
             raise Uncomputable(f"criterion {value!r} that Excel may read as a date or number")
         return cls(operator, rest)
+
+    @property
+    def indexable(self) -> bool:
+        """Plain text equality (no wildcards), which `_TextIndex` answers without a scan."""
+        operand = self.operand
+        return (
+            self.operator in ("", "=")
+            and isinstance(operand, str)
+            and operand.isascii()
+            and not any(ch in operand for ch in "*?~")
+        )
 
     def matches(self, cell: Scalar) -> bool:
         if isinstance(cell, XlError):
@@ -363,6 +399,69 @@ class Criterion:
 
 
 _BOOLS = ("TRUE", "FALSE")
+
+# Text with digits that Excel cannot read as a number, date or time, so a criterion holding it
+# is plain text: a sheepCRM uid (one word of 12 or more ASCII letters and digits with at least two
+# runs of letters, e.g. 2bb96d6b308e1412b04361b0: no date, time or number is written so) and a
+# sheepCRM URI (/example/person/6305f074683e800f3abe809e/: slashes around words, one of them
+# four letters or more that is no month's name, so no date). Anything else with a digit in it
+# is still not guessed at.
+_UID_LIKE = re.compile(r"[A-Za-z0-9]{12,}")
+_URI_LIKE = re.compile(r"/(?:[A-Za-z0-9_-]+/)+")
+_MONTHS = frozenset(
+    {
+        *("january", "february", "march", "april", "may", "june", "july", "august"),
+        *("september", "sept", "october", "november", "december"),
+    }
+)
+
+
+def _plainly_text(text: str) -> bool:
+    if _UID_LIKE.fullmatch(text):
+        return len(re.findall(r"[A-Za-z]+", text)) >= 2
+    if _URI_LIKE.fullmatch(text):
+        words = re.findall(r"[A-Za-z]{4,}", text)
+        return any(word.lower() not in _MONTHS for word in words)
+    return False
+
+
+class _TextIndex:
+    """Where each text of a range is, for COUNTIFS and SUMIFS with many plain-text criteria
+    (a calculated column over a table of thousands of rows): ASCII text by its lower case,
+    other text kept aside and matched as `Criterion` matches it. Built only for a range that
+    holds nothing `Criterion.matches` refuses (errors, numbers or TRUE/FALSE stored as text),
+    so the answers are exactly the scan's."""
+
+    def __init__(self, grid: Matrix) -> None:
+        self.positions: dict[str, list[int]] = {}
+        self.others: list[tuple[int, str]] = []
+        width = len(grid[0]) if grid else 0
+        self.usable = True
+        for r, row in enumerate(grid):
+            for c, cell in enumerate(row):
+                if isinstance(cell, XlError):
+                    self.usable = False
+                    return
+                if not isinstance(cell, str):
+                    continue
+                if _NUMBER.fullmatch(cell.strip()) or cell.upper() in _BOOLS:
+                    self.usable = False
+                    return
+                position = r * width + c
+                if cell.isascii():
+                    self.positions.setdefault(cell.lower(), []).append(position)
+                else:
+                    self.others.append((position, cell))
+
+    def find(self, operand: str) -> list[int]:
+        """Positions (row-major) of the cells equal to ``operand`` (ASCII, no wildcards)."""
+        found = self.positions.get(operand.lower(), [])
+        if self.others:
+            pattern = _wildcard(operand)
+            extra = [p for p, cell in self.others if pattern.fullmatch(cell)]
+            if extra:
+                return sorted(found + extra)
+        return found
 
 
 # --- parsing ------------------------------------------------------------------------------------
@@ -601,6 +700,7 @@ class FormulaEvaluator:
         self._failures: dict[tuple[str, int, int], str] = {}
         self._pending: set[tuple[str, int, int] | str] = set()
         self._areas: dict[Area, Matrix] = {}
+        self._indexes: dict[Area, _TextIndex] = {}
         self._functions: dict[str, _Function] = {
             "AND": partial(self._fn_and_or, all),
             "OR": partial(self._fn_and_or, any),
@@ -620,12 +720,15 @@ class FormulaEvaluator:
             "ISBLANK": self._fn_isblank,
             "ISNUMBER": self._fn_isnumber,
             "LEN": self._fn_len,
+            "LOWER": partial(self._fn_case, str.lower),
+            "UPPER": partial(self._fn_case, str.upper),
             "MATCH": self._fn_match,
             "MAX": partial(self._fn_aggregate, lambda xs: max(xs, default=0.0)),
             "MIN": partial(self._fn_aggregate, lambda xs: min(xs, default=0.0)),
             "N": self._fn_n,
             "NOT": self._fn_not,
             "ROUND": self._fn_round,
+            "ROW": self._fn_row,
             "ROWS": self._fn_rows,
             "SUM": partial(self._fn_aggregate, sum),
             "SUMIFS": self._fn_sumifs,
@@ -1104,6 +1207,16 @@ class FormulaEvaluator:
         (arg,) = _exactly(args, 1)
         return float(len(_text(self._scalar(arg, here))))
 
+    def _fn_case(
+        self, change: Callable[[str], str], args: tuple[Node, ...], here: _Here, arrays: bool
+    ) -> Value:
+        """UPPER and LOWER, for ASCII text (Excel's rules for other letters are its own)."""
+        (arg,) = _exactly(args, 1)
+        text = _text(self._scalar(arg, here))
+        if not text.isascii():
+            raise Uncomputable("UPPER/LOWER of text beyond ASCII")
+        return change(text)
+
     def _fn_round(self, args: tuple[Node, ...], here: _Here, arrays: bool) -> Value:
         number_node, digits_node = _exactly(args, 2)
         number = _number(self._scalar(number_node, here))
@@ -1156,25 +1269,51 @@ class FormulaEvaluator:
             )
         )
 
-    def _criteria(self, args: Sequence[Node], here: _Here) -> list[tuple[Matrix, Criterion]]:
+    def _criteria(self, args: Sequence[Node], here: _Here) -> list[tuple[Matrix, Criterion, Area]]:
         if not args or len(args) % 2:
             raise Uncomputable("criteria come in (range, criterion) pairs")
         pairs = []
         for range_node, criterion_node in zip(args[::2], args[1::2], strict=True):
             area = self._area(range_node, here)
             pairs.append(
-                (self._area_values(area), Criterion.parse(self._scalar(criterion_node, here)))
+                (
+                    self._area_values(area),
+                    Criterion.parse(self._scalar(criterion_node, here)),
+                    area,
+                )
             )
-        shapes = {_shape(grid) for grid, _ in pairs}
+        shapes = {_shape(grid) for grid, _, _ in pairs}
         if len(shapes) > 1:
             raise FormulaError(VALUE)
         return pairs
 
-    def _matching(self, pairs: list[tuple[Matrix, Criterion]]) -> Iterator[tuple[int, int]]:
+    def _index(self, area: Area, grid: Matrix) -> _TextIndex | None:
+        index = self._indexes.get(area)
+        if index is None:
+            index = self._indexes[area] = _TextIndex(grid)
+        return index if index.usable else None
+
+    def _matching(self, pairs: list[tuple[Matrix, Criterion, Area]]) -> Iterator[tuple[int, int]]:
         rows, cols = _shape(pairs[0][0])
+        indexed = [
+            (index, criterion)
+            for grid, criterion, area in pairs
+            if criterion.indexable and (index := self._index(area, grid)) is not None
+        ]
+        if indexed and cols:
+            # the plain-text criteria narrow the rows first; the others check those rows only
+            found = [set(index.find(str(criterion.operand))) for index, criterion in indexed]
+            candidates = sorted(set.intersection(*found))
+            used = {id(criterion) for _, criterion in indexed}
+            rest = [(grid, criterion) for grid, criterion, _ in pairs if id(criterion) not in used]
+            for position in candidates:
+                r, c = divmod(position, cols)
+                if all(criterion.matches(grid[r][c]) for grid, criterion in rest):
+                    yield r, c
+            return
         for r in range(rows):
             for c in range(cols):
-                if all(criterion.matches(grid[r][c]) for grid, criterion in pairs):
+                if all(criterion.matches(grid[r][c]) for grid, criterion, _ in pairs):
                     yield r, c
 
     def _fn_countifs(self, args: tuple[Node, ...], here: _Here, arrays: bool) -> Value:
@@ -1212,6 +1351,16 @@ class FormulaEvaluator:
                     product *= value if isinstance(value, float) else 0.0  # text, TRUE: 0
                 total += product
         return _finite(total)
+
+    def _fn_row(self, args: tuple[Node, ...], here: _Here, arrays: bool) -> Value:
+        """ROW() is the formula's own row; ROW(reference) the reference's first row."""
+        if not args:
+            return float(here.row)
+        (arg,) = _exactly(args, 1)
+        area = self._area(arg, here)
+        if area.shape[0] != 1:
+            raise Uncomputable("ROW of several rows (an array)")
+        return float(area.box.top)
 
     def _fn_rows(self, args: tuple[Node, ...], here: _Here, arrays: bool) -> Value:
         (arg,) = _exactly(args, 1)
@@ -1329,6 +1478,8 @@ def write_cached_values(
     evaluator = FormulaEvaluator(package, today, editor=editor)
     result = CacheResult()
     for sheet_name, part in package.sheets():
+        if not package.has_formula_cells(part):
+            continue  # nothing to compute (and a big sheet is not parsed for nothing)
         changed = False
         for row, col, cell in list(evaluator.formula_cells(part)):
             where = f"{sheet_name}!{column_letter(col)}{row}"
