@@ -46,6 +46,7 @@ import pandas as pd
 
 from sheep_xl.demo.data import demo_events
 from sheep_xl.frames import events_frame
+from sheep_xl.frames.catalogue import DEFAULT_COLUMNS
 from sheep_xl.tables.plan import TablePlan, plan_table
 from sheep_xl.writers.xlsx_new import SheetSpec, write_workbook
 
@@ -525,6 +526,7 @@ def case_speed(quick: bool, repeat: int) -> None:
 NAIVE = """
 import sys, pandas as pd, requests
 url, key, out = sys.argv[1:4]
+keep = sys.argv[4].split(",") if len(sys.argv) > 4 else None  # the columns to write, or all
 rows, page = [], 1
 while True:
     r = requests.get(f"{url}/events/v2/example/bookings/all",
@@ -536,7 +538,8 @@ while True:
         break
     rows.extend(got)
     page += 1
-pd.json_normalize(rows).to_excel(out, index=False)
+frame = pd.json_normalize(rows)
+(frame[[c for c in keep if c in frame.columns]] if keep else frame).to_excel(out, index=False)
 """
 
 
@@ -548,9 +551,6 @@ def case_end_to_end(quick: bool, repeat: int) -> None:
     with DemoServer(today=TODAY, buckets={"example": make_events(n)}) as server:
         env = dict(os.environ, SHEEP_API_KEY=DEMO_API_KEY, NO_PROXY="127.0.0.1,localhost")
         cli = str(Path(PYTHON).with_name("sheep-xl"))
-        ours_cmd = [cli, "events", "example", "all", "-q", "--api-url", server.url]
-        ours_cmd += ["--out", str(OUT / "cli.xlsx")]
-        naive_cmd = [PYTHON, "-c", NAIVE, server.url, DEMO_API_KEY, str(OUT / "naive.xlsx")]
 
         def run(cmd: list[str]) -> Callable[[], None]:
             def once() -> None:
@@ -558,12 +558,21 @@ def case_end_to_end(quick: bool, repeat: int) -> None:
 
             return once
 
-        ratio_line(
-            "sheep-xl events",
-            timed(run(ours_cmd), repeat),
-            timed(run(naive_cmd), repeat),
-            "naive script",
-        )
+        # the default columns (the naive script keeps the same fields), then all of them
+        for label, columns, keep in (
+            ("default columns", "default", ",".join(DEFAULT_COLUMNS)),
+            ("all columns", "all", None),
+        ):
+            ours_cmd = [cli, "events", "example", "all", "-q", "--api-url", server.url]
+            ours_cmd += ["--columns", columns, "--out", str(OUT / "cli.xlsx")]
+            naive_cmd = [PYTHON, "-c", NAIVE, server.url, DEMO_API_KEY, str(OUT / "naive.xlsx")]
+            naive_cmd += [keep] if keep else []
+            ratio_line(
+                f"sheep-xl events, {label}",
+                timed(run(ours_cmd), repeat),
+                timed(run(naive_cmd), repeat),
+                "naive script",
+            )
 
 
 # --- 5. warm SHEEP_EVENTS --------------------------------------------------------------------
