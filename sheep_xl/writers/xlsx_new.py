@@ -278,8 +278,6 @@ def _write_workbook(
                 close()
 
 
-
-
 RENDERED_AHEAD = 3  # chunks of rows a sheet's renderer may be ahead of the compressor
 
 
