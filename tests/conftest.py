@@ -61,8 +61,8 @@ def demo_server() -> Iterator[Any]:
 
 @pytest.fixture
 def demo(demo_server: Any) -> Any:
-    """The session's demo server with an empty request log."""
-    demo_server.requests.clear()
+    """The session's demo server with an empty request log and fresh rate-limit windows."""
+    demo_server.forget_requests()
     return demo_server
 
 

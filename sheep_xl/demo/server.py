@@ -566,6 +566,15 @@ class DemoServer:
             thread.join(timeout=5)
         self._httpd = self._thread = None
 
+    def forget_requests(self) -> None:
+        """Start counting afresh: an empty request log and rate-limit windows, as if no request
+        had come yet (a long-lived server shared by many runs, e.g. a test session, would
+        otherwise advertise an allowance others used up, and paced clients would wait)."""
+        self.requests.clear()
+        with self._rate_lock:
+            self._windows.clear()
+            self.throttled = 0
+
     def __enter__(self) -> DemoServer:
         return self.start()
 

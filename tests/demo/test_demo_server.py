@@ -650,3 +650,18 @@ def test_error_bodies_validate_against_the_spec(
     assert [r.status_code for r in responses] == [401, 401, 400, 400, 404, 404, 404, 405]
     for response in responses:
         assert _errors(validator, response.json()) == []
+
+
+def test_forget_requests_starts_the_allowance_afresh() -> None:
+    with DemoServer(today=date(2026, 11, 24)) as server:
+
+        def remaining() -> int:
+            return int(_get(server, _list_path("all")).headers["x-rate-limit-remaining"])
+
+        first = remaining()
+        for _ in range(3):
+            remaining()
+        assert remaining() == first - 4
+        server.forget_requests()
+        assert not server.requests
+        assert remaining() == first, "the requests before are forgotten"
