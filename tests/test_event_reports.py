@@ -22,6 +22,7 @@ import openpyxl
 import pandas as pd
 import pytest
 from support import DEMO_TODAY, REPO_ROOT, ooxml_check
+from support.cached_values import assert_libreoffice_agrees, formula_values
 from support.event_reports import (
     ATTENDANCE,
     CONFERENCE,
@@ -32,7 +33,6 @@ from support.event_reports import (
     sheet_grid,
     table_frames,
 )
-from test_formula_values import formula_values
 
 from sheep_xl.cli import main
 from sheep_xl.operations.refresh import workbook_queries
@@ -549,28 +549,7 @@ def test_libreoffice_computes_what_we_cached(built, tmp_path, name) -> None:
     by cell."""
     path = tmp_path / name
     shutil.copyfile(built[name], path)
-    ours = formula_values(path)
-    wanted: dict[str, list[str]] = {}
-    for sheet, ref in ours:
-        wanted.setdefault(sheet, []).append(ref)
-    result = lo.recalculate(path, wanted)
-    assert not result.has_errors(), result.errors
-    for (sheet, ref), value in ours.items():
-        theirs = result[sheet][ref]
-        if isinstance(value, dt.date) and not isinstance(value, dt.datetime):
-            value = dt.datetime.combine(value, dt.time())
-        if isinstance(value, dt.datetime):
-            value = (value - dt.datetime(1899, 12, 30)).total_seconds() / 86400
-        elif isinstance(value, dt.time):
-            value = (value.hour * 3600 + value.minute * 60 + value.second) / 86400
-        if isinstance(value, bool):
-            value = float(value)
-        if value == "" and theirs is None:
-            continue  # an empty text result: LibreOffice reports the cell as empty
-        if isinstance(value, float):
-            assert theirs == pytest.approx(value, rel=1e-12), (sheet, ref)
-        else:
-            assert theirs == value, (sheet, ref)
+    assert_libreoffice_agrees(path)
 
 
 @pytest.mark.parametrize("name", [EVENT_PACK, ATTENDANCE])

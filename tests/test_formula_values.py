@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import datetime as dt
 import io
-import re
 import shutil
 from collections.abc import Callable
 from pathlib import Path
@@ -19,6 +18,7 @@ from openpyxl.worksheet.table import Table, TableColumn, TableFormula
 from python_calamine import CalamineWorkbook
 from support import DEMO_TODAY
 from support.builds import build_demo_reports
+from support.cached_values import assert_libreoffice_agrees, formula_values
 
 from sheep_xl.api.client import SheepClient
 from sheep_xl.demo.server import DEMO_API_KEY, DemoServer
@@ -546,25 +546,6 @@ def api_frame(path: Path, server_today: dt.date) -> tuple[pd.DataFrame, Any]:
     return frame, query
 
 
-def formula_values(path: Path) -> dict[tuple[str, str], Any]:
-    """(sheet, cell) -> the value python-calamine reads, for every cell with a formula; the
-    formula cells are found in the sheet XML, and each must carry a cached ``<v>``."""
-    pkg = XlsxPackage(path)
-    workbook = CalamineWorkbook.from_path(str(path))
-    out: dict[tuple[str, str], Any] = {}
-    for sheet, part in pkg.sheets():
-        grid = workbook.get_sheet_by_name(sheet).to_python(skip_empty_area=False)
-        for cell in pkg.xml(part).iter(f"{M}c"):
-            if cell.find(f"{M}f") is None:
-                continue
-            ref = cell.get("r", "")
-            assert cell.find(f"{M}v") is not None, f"{sheet}!{ref} has no cached value"
-            letters, digits = re.fullmatch(r"([A-Z]+)(\d+)", ref).groups()  # type: ignore[union-attr]
-            row, col = int(digits) - 1, openpyxl.utils.column_index_from_string(letters) - 1
-            out[(sheet, ref)] = grid[row][col]
-    return out
-
-
 def by_label(path: Path, sheet: str = "Summary") -> dict[str, list[Any]]:
     """Label in column A -> the values calamine reads in column B (a label may repeat)."""
     grid = CalamineWorkbook.from_path(str(path)).get_sheet_by_name(sheet).to_python()
@@ -703,22 +684,7 @@ def test_cached_values_match_libreoffice(built: dict[str, Path], tmp_path: Path,
     """LibreOffice recalculates every formula itself; ours must agree cell by cell."""
     path = tmp_path / name
     shutil.copy(built[name], path)
-    ours = formula_values(path)
-    wanted: dict[str, list[str]] = {}
-    for sheet, ref in ours:
-        wanted.setdefault(sheet, []).append(ref)
-    result = lo.recalculate(path, wanted)
-    assert not result.has_errors(), result.errors
-    for (sheet, ref), value in ours.items():
-        theirs = result[sheet][ref]
-        if isinstance(value, dt.datetime):
-            value = (value - dt.datetime(1899, 12, 30)).total_seconds() / 86400
-        if isinstance(value, bool):
-            value = float(value)
-        if isinstance(value, float):
-            assert theirs == pytest.approx(value, rel=1e-12), (sheet, ref)
-        else:
-            assert theirs == value, (sheet, ref)
+    assert_libreoffice_agrees(path)
 
 
 def test_error_value_repr() -> None:
