@@ -61,10 +61,17 @@ def workbook(tmp_path: Path) -> Path:
     return path
 
 
+def _default_interrupt() -> None:
+    # A process started with SIGINT ignored keeps ignoring it, as a shell's background job
+    # does; pytest-xdist's workers ignore it, so the child is given Ctrl+C's default back.
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def interrupted_child(target: Path, sig: signal.Signals) -> subprocess.CompletedProcess[str]:
     child = subprocess.Popen(
         [sys.executable, "-c", SLOW_WRITE, "demo", "--out", str(target), "--quiet"],
         cwd=target.parent,
+        preexec_fn=_default_interrupt,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
