@@ -548,7 +548,9 @@ def case_end_to_end(quick: bool, repeat: int) -> None:
 
     n = 5_000 if quick else 20_000
     print(f"4. end to end, {n:,} events over HTTP from the demo server (fresh processes)")
-    with DemoServer(today=TODAY, buckets={"example": make_events(n)}) as server:
+    # the server encodes each page once (`unchanging`): both clients are timed, not its JSON
+    events = make_events(n)
+    with DemoServer(today=TODAY, buckets={"example": events}, unchanging=True) as server:
         env = dict(os.environ, SHEEP_API_KEY=DEMO_API_KEY, NO_PROXY="127.0.0.1,localhost")
         cli = str(Path(PYTHON).with_name("sheep-xl"))
 

@@ -8,6 +8,8 @@ import copy
 import io
 import time
 
+import pandas as pd
+
 from sheep_xl.frames.convert import FrameMeta, column_specs, events_frame, frame_warnings
 from sheep_xl.operations.export import write_csv
 from sheep_xl.tables.plan import plan_table
@@ -97,3 +99,40 @@ def test_time_grows_in_proportion_to_the_number_of_fields() -> None:
     # 4x the fields: linear is about 4x, quadratic 16x (it was: pandas deep-copied per-column
     # metadata into every column it handed out)
     assert large / small < 8, f"2,000 fields {small:.2f}s, 8,000 fields {large:.2f}s"
+
+
+def test_numbers_beyond_any_float_are_left_empty_with_a_warning() -> None:
+    """JSON allows any number of digits; Python reads them as an exact integer."""
+    records = [
+        {"uid": "a" * 24, "capacity": 10**400},
+        {"uid": "b" * 24, "capacity": -(10**400)},
+        {"uid": "c" * 24, "capacity": 2**63},  # just past the quick path: still a float
+        {"uid": "d" * 24, "capacity": 250},
+        {"uid": "e" * 24, "capacity": 12.5},
+    ]
+    frame = events_frame(records, ["uid", "capacity"])
+    assert frame["Capacity"].isna().tolist() == [True, True, False, False, False]
+    assert frame["Capacity"].tolist()[2:] == [float(2**63), 250.0, 12.5]
+    (warning,) = frame_warnings(frame)
+    assert warning.startswith("2 value(s) could not be read and were left empty: capacity 2")
+
+
+def test_a_column_of_plain_text_is_kept_as_it_is_and_any_other_is_cleaned_value_by_value() -> None:
+    """The whole-column check (one search for the column) agrees with `clean_text` per value."""
+    import random
+
+    from sheep_xl.frames.excel_text import EXCEL_CELL_LIMIT, clean_text
+
+    rng = random.Random(14)
+    pieces = ["plain", "", " spaced ", "é", "🎶", "\x07", "\x00", "\ud800", "\n", "\t", "\ufffe"]
+    for _ in range(200):
+        column = [
+            None if rng.random() < 0.2 else "".join(rng.choices(pieces, k=rng.randint(0, 4)))
+            for _ in range(rng.randint(0, 6))
+        ]
+        if rng.random() < 0.1:
+            column.append("x" * (EXCEL_CELL_LIMIT // 2 + 1) + "🎶" * (EXCEL_CELL_LIMIT // 2))
+        records = [{"uid": f"{i:024x}", "title": v} for i, v in enumerate(column)]
+        got = events_frame(records, ["uid", "title"])["Title"].tolist()
+        want = [None if v is None else clean_text(v)[0] for v in column]
+        assert [None if g is None or g is pd.NA else g for g in got] == want

@@ -32,7 +32,7 @@ import pandas as pd
 from sheep_xl.exceptions import UnknownColumnsError
 from sheep_xl.frames.catalogue import BY_NAME, DERIVED, EVENTS, Catalogue, Field, field_for
 from sheep_xl.frames.columns import ColumnsArg, ColumnSelection, resolve_columns
-from sheep_xl.frames.excel_text import EXCEL_CELL_LIMIT, clean_text
+from sheep_xl.frames.excel_text import EXCEL_CELL_LIMIT, clean_text, has_illegal_characters
 
 log = logging.getLogger(__name__)
 
@@ -434,14 +434,21 @@ def _count_unparsed(
 
 def _times(name: str, values: list[Any], report: ConversionReport) -> list[dt.time | None]:
     out: list[dt.time | None] = []
+    seen: dict[str, dt.time] = {}  # events share a few start and end times: each read once
     for v in values:
         if v is None or v == "":
             out.append(None)
+            continue
+        known = seen.get(v) if type(v) is str else None
+        if known is not None:
+            out.append(known)
             continue
         match = _TIME.fullmatch(v.strip()) if isinstance(v, str) else None
         hour, minute, second = (int(g or 0) for g in match.groups()) if match else (99, 0, 0)
         if hour < 24 and minute < 60 and second < 60:
             out.append(dt.time(hour, minute, second))
+            if type(v) is str:
+                seen[v] = out[-1]
         else:
             report.bad(name, v)
             out.append(None)
@@ -473,11 +480,26 @@ def _numbers(name: str, values: list[Any], report: ConversionReport) -> list[flo
         if v is None or v == "":
             out.append(None)
             continue
+        # the way JSON sends most numbers, without `_as_number`'s checks
+        if (type(v) is float and math.isfinite(v)) or (type(v) is int and -_BIG < v < _BIG):
+            out.append(float(v))
+            continue
         number = _as_number(v)
         if number is None:
             report.bad(name, v)
         out.append(number)
     return out
+
+
+def _plain_texts(values: list[Any]) -> bool:
+    """Whether every value is text Excel takes as it is (or None), checked for the column at
+    once: one search through the joined texts instead of `clean_text` for each value."""
+    texts = [v for v in values if v is not None]
+    if not all(type(v) is str for v in texts):
+        return False
+    if texts and max(map(len, texts)) > EXCEL_CELL_LIMIT // 2:
+        return False  # perhaps too long for a cell: `clean_text` counts UTF-16 units
+    return not has_illegal_characters("\n".join(texts))
 
 
 def _as_number(value: Any) -> float | None:
@@ -491,11 +513,19 @@ def _as_number(value: Any) -> float | None:
             return None
     if not isinstance(value, (int, float)):
         return None
-    number = float(value)
+    try:
+        number = float(value)
+    except OverflowError:  # an integer beyond any float (JSON allows as many digits as sent)
+        return None
     return number if math.isfinite(number) else None
 
 
+_BIG = 2**63
+
+
 def _texts(fld: Field, values: list[Any], report: ConversionReport) -> list[str | None]:
+    if _plain_texts(values):
+        return values
     out: list[str | None] = []
     as_list = fld.kind == "list"
     for v in values:

@@ -44,6 +44,12 @@ def cut_utf16(text: str, limit: int) -> str:
     return text
 
 
+def has_illegal_characters(text: str) -> bool:
+    """Whether ``text`` holds a character an XML part cannot (control characters, lone
+    surrogates, U+FFFE, U+FFFF); `clean_text` removes them."""
+    return _ILLEGAL.search(text) is not None
+
+
 def clean_text(text: str) -> tuple[str, bool, bool]:
     """``(safe text, characters were removed, text was cut)``."""
     removed = False

@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 import requests
 
+from sheep_xl.demo import server as server_module
 from sheep_xl.demo.data import (
     DEMO_BUCKET,
     NULLABLE_FIELDS,
@@ -165,6 +166,63 @@ def test_paging_concatenates_to_the_whole_listing(server: DemoServer) -> None:
     assert len(whole) >= 250
     assert _fetch_all(server, "all", page_size=7) == whole
     assert _fetch_all(server, "all", page_size=1) == whole
+
+
+def test_a_listing_selects_once_and_its_pages_reuse_it(
+    monkeypatch: pytest.MonkeyPatch, events: list[dict[str, Any]]
+) -> None:
+    """Selecting is linear in the bucket: done for every page, paging was quadratic."""
+    calls: list[str] = []
+    real = server_module.select_events
+
+    def counted(records: Any, state: str, today: date) -> Any:
+        calls.append(state)
+        return real(records, state, today)
+
+    monkeypatch.setattr(server_module, "select_events", counted)
+    with DemoServer(today=TODAY, buckets={DEMO_BUCKET: [dict(e) for e in events]}) as demo:
+        whole = _fetch_all(demo, "all", page_size=7)
+        assert calls == ["all"], "one selection for a whole paged listing"
+        assert len(whole) == len(real(events, "all", TODAY))
+        # page 1 selects afresh: an edit made between listings is seen by the next one
+        (listed,) = [e for e in demo.buckets[DEMO_BUCKET] if e["uid"] == whole[0]["uid"]]
+        listed["title"] = "Renamed between listings"
+        assert any(e["title"] == "Renamed between listings" for e in _fetch_all(demo, "all", 7))
+        assert calls == ["all", "all"]
+        # a later page of a bucket replaced or resized mid-listing is selected afresh too
+        demo.buckets[DEMO_BUCKET] = demo.buckets[DEMO_BUCKET][:10]
+        assert len(_get(demo, _list_path("all"), page=2, page_size=7).json()["bookings"]) == 3
+        demo.buckets[DEMO_BUCKET].pop()
+        assert len(_get(demo, _list_path("all"), page=2, page_size=7).json()["bookings"]) == 2
+        assert calls == ["all"] * 4
+
+
+def test_an_unchanging_server_encodes_each_answer_once(
+    monkeypatch: pytest.MonkeyPatch, events: list[dict[str, Any]]
+) -> None:
+    routed: list[str] = []
+    real = DemoServer.route
+
+    def counted(self: DemoServer, path: str, query: Any) -> Any:
+        routed.append(path)
+        return real(self, path, query)
+
+    monkeypatch.setattr(DemoServer, "route", counted)
+    for unchanging in (False, True):
+        routed.clear()
+        bucket = [dict(e) for e in events]
+        with DemoServer(today=TODAY, buckets={DEMO_BUCKET: bucket}, unchanging=unchanging) as demo:
+            first = _get(demo, _list_path("all"), page_size=5).content
+            for event in bucket:
+                event["title"] = "Edited, though promised unchanging"
+            again = _get(demo, _list_path("all"), page_size=5)
+            assert again.status_code == 200
+            assert (again.content == first) is unchanging
+            assert len(routed) == (1 if unchanging else 2)
+            # errors are never kept: every request is still checked (key, rate windows, path)
+            assert _get(demo, _list_path("nonsense")).status_code == 400
+            assert _get(demo, _list_path("nonsense")).status_code == 400
+            assert len(demo.requests) == 4
 
 
 def test_default_page_size_is_250(server: DemoServer) -> None:
