@@ -446,9 +446,10 @@ def _times(name: str, values: list[Any], report: ConversionReport) -> list[dt.ti
         match = _TIME.fullmatch(v.strip()) if isinstance(v, str) else None
         hour, minute, second = (int(g or 0) for g in match.groups()) if match else (99, 0, 0)
         if hour < 24 and minute < 60 and second < 60:
-            out.append(dt.time(hour, minute, second))
+            time = dt.time(hour, minute, second)
+            out.append(time)
             if type(v) is str:
-                seen[v] = out[-1]
+                seen[v] = time
         else:
             report.bad(name, v)
             out.append(None)
