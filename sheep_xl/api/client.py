@@ -21,15 +21,16 @@ import json
 import logging
 import random
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Collection, Iterator
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote, urljoin, urlsplit
 
 import requests
 
+from sheep_xl.api.decoding import PageReader, page_reader
 from sheep_xl.api.event_parts import check_part_body, event_part
-from sheep_xl.api.states import Selection, resolve_state
+from sheep_xl.api.states import CLASSIFICATION_FIELDS, Selection, resolve_state
 from sheep_xl.api.transport import (
     RETRY_STATUSES,
     BodyTooLarge,
@@ -135,11 +136,17 @@ class SheepClient:
         page_size: int | None = None,
         *,
         progress: ProgressCallback | None = None,
+        fields: Collection[str] | None = None,
     ) -> list[Record]:
-        """Every event of ``bucket`` in ``state`` (an API state or a classification)."""
+        """Every event of ``bucket`` in ``state`` (an API state or a classification); with
+        ``fields``, each event holds only those of its fields (`decoding.page_reader`)."""
         bucket, selection, size = self.validate_request(bucket, state, page_size)
+        reader = None
+        if fields is not None:  # and what paging (uid) and a classification look at
+            reader = page_reader({*fields, "uid", *CLASSIFICATION_FIELDS})
         rows: list[Record] = []
-        for pages, page in enumerate(self.iter_pages(bucket, selection.api_state, size), 1):
+        pages_of = self.iter_pages(bucket, selection.api_state, size, reader)
+        for pages, page in enumerate(pages_of, 1):
             rows.extend(page)
             if progress:
                 progress(pages, len(rows))
@@ -157,8 +164,11 @@ class SheepClient:
             validate_page_size(self.settings.page_size if page_size is None else page_size),
         )
 
-    def iter_pages(self, bucket: str, api_state: str, page_size: int) -> Iterator[list[Record]]:
-        """Pages of ``/events/v2/{bucket}/bookings/{state}`` until the end is certain.
+    def iter_pages(
+        self, bucket: str, api_state: str, page_size: int, reader: PageReader | None = None
+    ) -> Iterator[list[Record]]:
+        """Pages of ``/events/v2/{bucket}/bookings/{state}`` until the end is certain, read by
+        ``reader`` where it can (`decoding.page_reader`).
 
         A short page is not trusted as the last one (the server may cap ``page_size``): the
         next page is asked for, and the listing ends at an empty page, or at a page of only
@@ -170,7 +180,7 @@ class SheepClient:
         seen: set[str] = set()
         previous_short = False
         for page in range(1, self.max_pages + 1):
-            body = self._get_json(path, {"page": page, "page_size": page_size}, target)
+            body = self._get_json(path, {"page": page, "page_size": page_size}, target, reader)
             records = _bookings(body, self.host, page)
             if not records:
                 return
@@ -272,7 +282,13 @@ class SheepClient:
                 "true in the settings file."
             )
 
-    def _get_json(self, path: str, params: dict[str, Any], target: _Target) -> Any:
+    def _get_json(
+        self,
+        path: str,
+        params: dict[str, Any],
+        target: _Target,
+        reader: PageReader | None = None,
+    ) -> Any:
         self._check_transport()
         key = self._api_key()
         url = self.base_url + path
@@ -299,7 +315,8 @@ class SheepClient:
                 status = response.status_code
                 log.debug("GET %s %s -> %s (%d bytes)", path, params, status, len(content))
                 if status == 200:
-                    return self._decode(response, content)
+                    body = reader(content) if reader is not None else None
+                    return self._decode(response, content) if body is None else body
                 if status not in RETRY_STATUSES:
                     raise self._status_error(response, content, target)
                 wait_hint = server_wait_hint(response.headers)

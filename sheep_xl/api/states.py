@@ -41,6 +41,8 @@ def _is_confirmed(record: Record) -> bool:
     )
 
 
+CLASSIFICATION_FIELDS = ("cancelled", "enquiry", "dates_to_be_confirmed")  # what they read
+
 CLASSIFICATIONS: dict[str, Callable[[Record], bool]] = {
     "confirmed": _is_confirmed,
     "cancelled": lambda r: flag(r, "cancelled"),

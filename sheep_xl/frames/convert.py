@@ -230,6 +230,21 @@ DERIVERS: dict[str, Callable[[Mapping[str, Any]], Any]] = {
     "ticket_income": _ticket_income,
     "ticket_income_currency": _ticket_income_currency,
 }
+DERIVED_FROM: dict[str, tuple[str, ...]] = {  # the record keys each deriver reads
+    "ticket_income": ("ticket_type_income", "ticket_types"),
+    "ticket_income_currency": ("ticket_type_income", "ticket_types"),
+}
+
+
+def record_fields(selection: ColumnSelection) -> frozenset[str] | None:
+    """The record keys `events_frame` reads for ``selection``; None for all of them (``all``
+    keeps the fields the catalogue lacks, so every key is read)."""
+    if selection.include_unknown:
+        return None
+    keys: set[str] = set()
+    for name in selection.fields:
+        keys.update(DERIVED_FROM.get(name, (name,)))
+    return frozenset(keys)
 
 
 def sort_frame(

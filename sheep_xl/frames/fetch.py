@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 import pandas as pd
 
 from sheep_xl.frames.columns import ColumnsArg, resolve_columns
-from sheep_xl.frames.convert import events_frame, sort_frame
+from sheep_xl.frames.convert import events_frame, record_fields, sort_frame
 
 if TYPE_CHECKING:  # the client is the caller's: importing this module needs no HTTP stack
     from sheep_xl.api.client import ProgressCallback, SheepClient
@@ -29,5 +29,6 @@ def fetch_events_frame(
     selection = resolve_columns(columns)  # unknown columns fail here, before any request
     if sort:
         sort_frame(events_frame([], selection), sort)  # so does a bad sort column
-    records = client.events(bucket, state, page_size, progress=progress)
+    fields = record_fields(selection)  # the events' other fields are never decoded
+    records = client.events(bucket, state, page_size, progress=progress, fields=fields)
     return sort_frame(events_frame(records, selection), sort)
