@@ -54,9 +54,13 @@ def files_written(ctx: KitContext) -> str:
     for template in builtin_templates():
         built = build_report(template, ctx.client, BUCKET, folder, now=ctx.now, source=SOURCE_DEMO)
         made.append((f"report {template.path.stem}", built.path, bool(template.queries)))
+    big = folder / "big-events.xlsx"
+    _big_events_workbook(big, ctx)
+    made.append(("big events workbook (runs recorded for the next refresh)", big, True))
     with Connections(ctx.client) as sources:
         for kind, path, refreshable in list(made):
-            if refreshable and len([m for m in made if m[0].startswith("refreshed")]) < 2:
+            refreshed = len([m for m in made if m[0].startswith("refreshed")])
+            if refreshable and (refreshed < 2 or path == big):
                 copy = folder / f"refreshed-{path.name}"
                 shutil.copyfile(path, copy)
                 refresh_workbook(copy, sources, now=ctx.now)
@@ -64,6 +68,31 @@ def files_written(ctx: KitContext) -> str:
     files = [WrittenFile(kind, path, inventory_of_file(path), ok) for kind, path, ok in made]
     ctx.artifacts["files"] = files
     return f"{len(files)} files: " + "; ".join(f"{f.path.name} ({f.kind})" for f in files)
+
+
+def _big_events_workbook(path: Path, ctx: KitContext) -> None:
+    """A workbook of 3,000 events (the demo's, repeated) with their links: big enough that
+    its rows, links and relationships are written as runs the next refresh skips unread, with
+    their record in the sheet's extLst (`writers.sync_points`). Its refresh (to the demo's
+    confirmed events) skips them: Excel must open both as written."""
+    import copy as copying
+
+    from sheep_xl.demo.data import demo_events
+    from sheep_xl.frames.convert import events_frame
+    from sheep_xl.operations.export import write_new_report
+    from sheep_xl.tables.plan import plan_table
+    from sheep_xl.tables.queries import new_query
+
+    base = demo_events(ctx.now.date())
+    records = []
+    for i in range(3000):
+        record = copying.deepcopy(base[i % len(base)])
+        record["uid"] = f"{i:024x}"
+        record.pop("series_id", None)
+        records.append(record)
+    query = new_query(BUCKET, "confirmed", source=SOURCE_DEMO)
+    plan = plan_table(events_frame(records), query.table)
+    write_new_report(path, [(query, plan)], ran_at=ctx.now)
 
 
 def _open_and_compare(ctx: KitContext, path: Path, expected: Inventory) -> tuple[object, list[str]]:

@@ -18,6 +18,7 @@ import io
 import posixpath
 import re
 import zipfile
+import zlib
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from itertools import chain
@@ -28,6 +29,15 @@ from lxml import etree
 
 from sheep_xl.exceptions import WorkbookError
 from sheep_xl.frames.excel_text import unescape_ooxml
+from sheep_xl.writers.ahead import RENDERED_AHEAD, Ahead
+from sheep_xl.writers.sync_points import (
+    RECORD_URI,
+    RecordedRun,
+    StreamItem,
+    SyncWriter,
+    read_record,
+    skip_runs,
+)
 
 NS_MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
 NS_R = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
@@ -74,6 +84,7 @@ _RATIO_FLOOR = 10 * 1024**2
 # `benchmarks/bench_perf_goals.py`, interleaved on a busy 2-core machine), whole writes:
 # level 6 (zlib's default, near Excel's own files) 0.88 s for 2.71 MB, level 5 0.77 s for 2.78 MB,
 # level 3 0.64 s for 3.19 MB (+18%), level 1 0.50 s for 3.54 MB (+31%); rustpy-xlsxwriter 0.54 s.
+HYPERLINK_RUN = "links"  # a run of hyperlink relationships only (`sheet_splice.links_run`)
 DEFLATE_LEVEL = 3
 
 # Parts bigger than this stay compressed until read (see `XlsxPackage.chunks`).
@@ -230,6 +241,11 @@ class StreamedPart:
         """The part's bytes; may be called more than once (each call starts again)."""
         raise NotImplementedError
 
+    def items(self) -> Iterator[StreamItem]:
+        """What `XlsxPackage.save` writes: the chunks, with any sync points and records
+        (`sync_points`) among them."""
+        return self.chunks()
+
     def has_formula_cells(self) -> bool:
         return True  # unless the part knows better: a reader of formulas has to look
 
@@ -253,6 +269,7 @@ class XlsxPackage:
                 source.seek(0)
                 blob = source.read()
             # The file's bytes are held (compressed); the package never reads the file again.
+            self._blob = blob
             self._zip = zipfile.ZipFile(io.BytesIO(blob))
             self._infos = {i.filename: i for i in self._zip.infolist()}
             _check_sizes(self.path.name, self._infos.values())
@@ -267,7 +284,14 @@ class XlsxPackage:
             raise WorkbookError(
                 f"{self.path} is a folder, not a workbook: check the path."
             ) from None
-        except (zipfile.BadZipFile, zipfile.LargeZipFile, KeyError, EOFError, ValueError) as exc:
+        except (
+            zipfile.BadZipFile,
+            zipfile.LargeZipFile,
+            zlib.error,
+            KeyError,
+            EOFError,
+            ValueError,
+        ) as exc:
             # ValueError: e.g. a part with an unknown compression method or a bad header.
             raise WorkbookError(
                 f"{self.path.name} is not a readable .xlsx workbook ({exc}): check the file."
@@ -277,6 +301,8 @@ class XlsxPackage:
                 f"{self.path.name} cannot be read ({exc}): open it in Excel and save it again."
             ) from None
         self._order = list(self._infos)
+        self._replaced: set[str] = set()  # parts written or streamed anew since reading
+        self._records: dict[str, list[RecordedRun]] = {}  # `recorded_runs`, read once
         self._trees: dict[str, etree._Element] = {}
         self._dirty: set[str] = set()
         self._streamed: dict[str, StreamedPart] = {}
@@ -317,7 +343,7 @@ class XlsxPackage:
             with self._zip.open(part) as fh:
                 while chunk := fh.read(READ_CHUNK):
                     yield chunk
-        except (zipfile.BadZipFile, EOFError, ValueError, NotImplementedError) as exc:
+        except (zipfile.BadZipFile, zlib.error, EOFError, ValueError, NotImplementedError) as exc:
             raise WorkbookError(
                 f"{self.path.name} is damaged: its part {part} cannot be read ({exc}); open and "
                 "repair it in Excel, or rebuild it."
@@ -380,8 +406,34 @@ class XlsxPackage:
             f"({_first_line(exc)}); open and repair it in Excel, or rebuild it."
         )
 
+    def original_deflate(self, part: str) -> tuple[memoryview, zipfile.ZipInfo] | None:
+        """The raw deflate stream of a part as the file holds it, with its ZIP entry; None
+        when the part is new, replaced or edited since reading, or not deflated. (The local
+        header is read as the ZIP format lays it out: 30 bytes, then the name and extra field,
+        whose lengths are at bytes 26 and 28.)"""
+        info = self._infos.get(part)
+        if (
+            info is None
+            or part in self._replaced
+            or part in self._dirty
+            or part in self._streamed
+            or info.compress_type != zipfile.ZIP_DEFLATED
+            or info.flag_bits & 0x1  # encrypted
+        ):
+            return None
+        header = self._blob[info.header_offset : info.header_offset + 30]
+        if len(header) != 30 or header[:4] != b"PK\x03\x04":
+            return None
+        start = info.header_offset + 30 + int.from_bytes(header[26:28], "little")
+        start += int.from_bytes(header[28:30], "little")
+        end = start + info.compress_size
+        if end > len(self._blob):
+            return None
+        return memoryview(self._blob)[start:end], info
+
     def stream(self, part: str, streamed: StreamedPart) -> None:
         """From now on the part is ``streamed``: written from its chunks at save time."""
+        self._replaced.add(part)
         self._drop(part)
         if part not in self._order:
             self._order.append(part)
@@ -432,6 +484,7 @@ class XlsxPackage:
         return self._dirty | set(self._streamed)
 
     def write(self, part: str, data: bytes) -> None:
+        self._replaced.add(part)
         self._drop(part)
         if part not in self._order:
             self._order.append(part)
@@ -447,13 +500,13 @@ class XlsxPackage:
         path: Path | str | BinaryIO,
         *,
         date_time: tuple[int, int, int, int, int, int] | None = None,
-        streams: Mapping[str, Iterable[bytes]] | None = None,
+        streams: Mapping[str, Iterable[StreamItem]] | None = None,
     ) -> None:
         """Write every part in the original order with stable timestamps; ``streams`` gives
         parts whose content is produced chunk by chunk (written without holding it whole)."""
         streams = streams or {}
         with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED, compresslevel=DEFLATE_LEVEL) as zf:
-            for name in self._order:
+            for name in self._save_order(streams):
                 info = self._infos.get(name)
                 stamp = date_time or (info.date_time if info else (1980, 1, 1, 0, 0, 0))
                 zinfo = zipfile.ZipInfo(name, date_time=stamp)
@@ -461,17 +514,42 @@ class XlsxPackage:
                 # (``zf.open`` takes the level from the info; ``compress_level`` from 3.13)
                 zinfo._compresslevel = DEFLATE_LEVEL  # type: ignore[attr-defined]
                 zinfo.external_attr = info.external_attr if info else 0o600 << 16
-                chunks: Iterable[bytes] | None = streams.get(name)
+                chunks: Iterable[StreamItem] | None = streams.get(name)
+                ahead: Ahead[StreamItem] | None = None
                 if chunks is None and name in self._streamed:
-                    chunks = self._streamed[name].chunks()
+                    # made on a second thread while the chunks before deflate (`ahead`)
+                    chunks = ahead = Ahead(self._streamed[name].items(), RENDERED_AHEAD)
                 if chunks is None and name in self._lazy and name not in self._dirty:
                     chunks = self.chunks(name)
                 if chunks is not None:
-                    with zf.open(zinfo, "w", force_zip64=True) as fh:
-                        for chunk in chunks:
-                            fh.write(chunk)
+                    try:
+                        with zf.open(zinfo, "w", force_zip64=True) as fh:
+                            writer = SyncWriter(fh)
+                            for chunk in chunks:
+                                writer.write(chunk)
+                    finally:
+                        if ahead is not None:
+                            ahead.close()
                 else:
                     zf.writestr(zinfo, self.read(name))
+
+    def _save_order(self, streams: Mapping[str, object]) -> list[str]:
+        """The parts in their order, except that a relationships part written anew comes
+        before its source part: a sheet's record names runs of its relationships part, so
+        those are written first (the order of a package's parts means nothing to readers)."""
+        order = list(self._order)
+        changed = set(streams) | self._replaced | self.changed_parts
+        for name in list(order):
+            if name not in changed:
+                continue
+            folder, base = posixpath.split(name)
+            if posixpath.basename(folder) != "_rels" or not base.endswith(".rels"):
+                continue
+            source = posixpath.join(posixpath.dirname(folder), base[: -len(".rels")])
+            if source in order and order.index(source) < order.index(name):
+                order.remove(name)
+                order.insert(order.index(source), name)
+        return order
 
     # relationships --------------------------------------------------------------------------
 
@@ -490,7 +568,10 @@ class XlsxPackage:
             # a sheet's 65,530 links: its table's relationship is found without parsing them
             found = self._typed.get((rels_name, of_type))
             if found is None:
-                found = self._typed[rels_name, of_type] = _typed(self.chunks(rels_name), of_type)
+                chunks: Iterable[bytes] = self.chunks(rels_name)
+                if of_type != REL_HYPERLINK:  # runs of hyperlinks only need not be read
+                    chunks = self.without_hyperlink_runs(rels_name) or chunks
+                found = self._typed[rels_name, of_type] = _typed(chunks, of_type)
             if found is not None:
                 return [_relationship(folder, rel) for rel in found]
         tree = self.tree(rels_name)
@@ -503,6 +584,32 @@ class XlsxPackage:
                 if of_type is None or rel_type == of_type:
                     out.append(Relationship(rel_id, rel_type, target, True, ""))
         return out
+
+    def recorded_runs(self, part: str) -> list[RecordedRun]:
+        """The runs the record at the end of a part names (`sync_points.record_ext`): its
+        own and its relationships part's; none when the part has no record or has changed
+        since it was read. The runs are only claims: `skip_runs` checks them."""
+        raw = self.original_deflate(part)
+        if raw is None:
+            return []
+        if part not in self._records:
+            self._records[part] = read_record(raw[0]) or []
+        return self._records[part]
+
+    def without_hyperlink_runs(self, rels_name: str) -> list[bytes] | None:
+        """A relationships part as it was read, as the pieces around the runs of hyperlink
+        relationships its source part's record names (`HYPERLINK_RUN`); None when there are
+        none, or they do not hold (read it whole)."""
+        folder, name = posixpath.split(rels_name)
+        if posixpath.basename(folder) != "_rels" or not name.endswith(".rels"):
+            return None
+        source = posixpath.join(posixpath.dirname(folder), name[: -len(".rels")])
+        runs = [r for r in self.recorded_runs(source) if r.label.startswith(HYPERLINK_RUN + ":")]
+        raw = self.original_deflate(rels_name)
+        if not runs or raw is None:
+            return None
+        data, info = raw
+        return skip_runs(data, info.file_size, info.CRC, runs)
 
     def rels_root(self, part: str) -> etree._Element:
         name = self.rels_part(part)
@@ -719,6 +826,19 @@ WORKBOOK_ORDER = (
     "webPublishObjects",
     "extLst",
 )
+
+
+def drop_run_record(sheet_root: etree._Element) -> None:
+    """Remove a worksheet's record of runs (`sync_points.record_ext`), and its ``extLst`` if
+    nothing else is in it: whoever writes the sheet anew records its runs anew, if any."""
+    extensions = sheet_root.find(f"{M}extLst")
+    if extensions is None:
+        return
+    for ext in extensions.findall(f"{M}ext"):
+        if ext.get("uri") == RECORD_URI:
+            extensions.remove(ext)
+    if len(extensions) == 0:
+        sheet_root.remove(extensions)
 
 
 def insert_in_order(parent: etree._Element, child: etree._Element, order: Sequence[str]) -> None:

@@ -29,6 +29,7 @@ are replaced (the preflight checks the whole part). Comments inside dropped rows
 
 from __future__ import annotations
 
+import functools
 import re
 import secrets
 from collections.abc import Iterable, Iterator, Sequence
@@ -41,6 +42,7 @@ from lxml import etree
 
 from sheep_xl.tables.plan import CHUNK_ROWS, TablePlan
 from sheep_xl.writers.ooxml import (
+    HYPERLINK_RUN,
     NS_MAIN,
     NS_R,
     REL_HYPERLINK,
@@ -48,6 +50,7 @@ from sheep_xl.writers.ooxml import (
     Box,
     M,
     StreamedPart,
+    XlsxPackage,
     column_letter,
     insert_in_order,
     parse_xml,
@@ -62,8 +65,16 @@ from sheep_xl.writers.sheet_xml import (
     text_cell,
     xml_attribute,
 )
+from sheep_xl.writers.sync_points import (
+    Run,
+    StreamItem,
+    plain_chunks,
+    record_ext,
+    skip_runs,
+)
 
 ROWS_PER_CHUNK = 2000  # rendered rows joined into one chunk of the streamed part
+SKIP_FROM_BYTES = 1 << 20  # smaller sheets are scanned: skipping would save next to nothing
 
 # --- which columns: a regular expression for the letters of columns left..right -------------
 
@@ -513,6 +524,11 @@ class Body:
     def has_formulas(self) -> bool:
         return any(isinstance(source, str) for source in self.sources)
 
+    @property
+    def bottom(self) -> int:
+        """The last body row (an empty result keeps one blank row)."""
+        return self.top + max(self.plan.n_rows, 1)
+
     def rows(self) -> Iterator[list[str]]:
         """The header row, then the body rows a chunk at a time, as ``<row>`` elements."""
         yield [f'<row r="{self.top}">{as_utf8(self.header)}</row>']
@@ -638,11 +654,100 @@ def _column_of(ref: str) -> int:
     return value
 
 
+# --- what the next refresh skips unread ---------------------------------------------------------
+
+SKIP_FROM = 1000  # rows or links: fewer are read and scanned, as cheaply as skipped
+
+
+def rows_run(body_top: int, body_bottom: int, ref: str) -> Run | None:
+    """The run of a table's body rows after its first (the first is kept: its styles are
+    read), to write between sync points (`sync_points`) so that the next refresh drops them
+    without inflating them (`skipped_sheet`); None for a small table. ``ref`` is the table's:
+    the record holds only while the table is where it was."""
+    if body_bottom - body_top < SKIP_FROM:
+        return None
+    return Run(f"rows:{body_top + 1}-{body_bottom}:{ref}")
+
+
+def links_run(kind: str, ids: Sequence[str], ref: str = "") -> Run | None:
+    """The run of a table's hyperlinks (``kind`` ``hyperlinks``: the sheet's elements, all in
+    the table ``ref``) or of their relationships (`HYPERLINK_RUN`, in the sheet's
+    relationships part), when their ids are ``rIdL{a}`` to ``rIdL{b}`` in order and there are
+    enough of them to be worth skipping."""
+    if len(ids) < SKIP_FROM or not (ids[0].startswith("rIdL") and ids[0][4:].isdigit()):
+        return None
+    first = int(ids[0][4:])
+    if any(rel_id != f"rIdL{n}" for n, rel_id in enumerate(ids, first)):
+        return None
+    label = f"{kind}:rIdL{first}-rIdL{first + len(ids) - 1}"
+    return Run(f"{label}:{ref}" if ref else label)
+
+
+_ROWS = re.compile(r"rows:(\d+)-(\d+):([A-Z]+\d+:[A-Z]+\d+)")
+_LINKS = re.compile(r"(\w+):rIdL(\d+)-rIdL(\d+)(?::([A-Z]+\d+:[A-Z]+\d+))?")
+
+
+@functools.lru_cache(maxsize=4)  # a sheet's links and their relationships: the same ids
+def _ids(first: str, last: str) -> frozenset[str]:
+    return frozenset(f"rIdL{n}" for n in range(int(first), int(last) + 1))
+
+
+@dataclass(frozen=True)
+class SkippedSheet:
+    """A sheet without the runs of its table a refresh of ours recorded: the ``chunks``
+    around them (for `split_sheet`) and the relationship ids of the hyperlinks skipped."""
+
+    chunks: list[bytes]
+    link_ids: frozenset[str]
+
+
+def skipped_sheet(
+    package: XlsxPackage, part: str, ref: str, body_top: int, body_bottom: int
+) -> SkippedSheet | None:
+    """The sheet ``part`` as it was read, without the body rows and hyperlinks of table
+    ``ref`` its record names (`XlsxPackage.recorded_runs`); None when it has no record, the
+    record does not hold, or it names anything else (the caller scans the whole sheet)."""
+    raw = package.original_deflate(part)
+    if raw is None or raw[1].file_size < SKIP_FROM_BYTES:
+        return None
+    runs = [r for r in package.recorded_runs(part) if not r.label.startswith(HYPERLINK_RUN + ":")]
+    link_ids: frozenset[str] = frozenset()
+    for run in runs:
+        rows, links = _ROWS.fullmatch(run.label), _LINKS.fullmatch(run.label)
+        if rows is not None:
+            if (int(rows[1]), int(rows[2]), rows[3]) != (body_top + 1, body_bottom, ref):
+                return None
+        elif links is not None and links[1] == "hyperlinks" and links[4] == ref:
+            link_ids = _ids(links[2], links[3])
+        else:
+            return None
+    if not runs:
+        return None
+    data, info = raw
+    pieces = skip_runs(data, info.file_size, info.CRC, runs)
+    return None if pieces is None else SkippedSheet(pieces, link_ids)
+
+
+def skipped_links(package: XlsxPackage, part: str) -> tuple[list[bytes], frozenset[str]] | None:
+    """The relationships part of sheet ``part`` as it was read, without the hyperlink
+    relationships the sheet's record names, as chunks, and their ids; None when there are
+    none or the record does not hold."""
+    ids: frozenset[str] = frozenset()
+    for run in package.recorded_runs(part):
+        links = _LINKS.fullmatch(run.label)
+        if links is not None and links[1] == HYPERLINK_RUN:
+            ids = ids | _ids(links[2], links[3])
+    pieces = package.without_hyperlink_runs(package.rels_part(part)) if ids else None
+    return None if pieces is None else (pieces, ids)
+
+
 # --- the streamed parts -----------------------------------------------------------------------
 
 
 class SplicedSheet(StreamedPart):
-    """A sheet whose new table rows (and hyperlinks) are streamed in at its markers."""
+    """A sheet whose new table rows (and hyperlinks) are streamed in at its markers, with
+    sync points around the runs the next refresh may skip and their record (`rows_run`,
+    `links_run`, `sync_points.record_ext`)."""
 
     def __init__(
         self,
@@ -651,6 +756,8 @@ class SplicedSheet(StreamedPart):
         body: Body,
         links: Sequence[tuple[str, str]] = (),
         link_ids: Sequence[str] = (),
+        ref: str = "",
+        rels_run: Run | None = None,
     ) -> None:
         super().__init__(tree)
         self.mark = mark
@@ -658,13 +765,32 @@ class SplicedSheet(StreamedPart):
         self.links = links
         self.link_ids = link_ids
         self._marker = re.compile(
-            rb'<(row|c|hyperlink) (?:r="([^"]*)" )?' + mark.encode() + rb'="([^"]*)"/>'
+            rb'<(row|c|hyperlink|ext) (?:r="([^"]*)" )?' + mark.encode() + rb'="([^"]*)"/>'
+        )
+        # the runs: the body after its first row when it is one run of rendered rows, the
+        # streamed links (all in the table), their relationships (written before this part)
+        top, bottom = body.top + 1, body.bottom
+        self.rows_run = rows_run(top, bottom, ref) if self._one_run(top + 1, bottom) else None
+        self._run_from = top + 1  # the first row of `rows_run`
+        self.links_run = links_run("hyperlinks", link_ids, ref) if links else None
+        self.runs = [r for r in (self.rows_run, self.links_run, rels_run) if r is not None]
+
+    def _one_run(self, first: int, last: int) -> bool:
+        """Whether rows ``first`` to ``last`` are rendered in one run (one marker row; the
+        sheet keeps none of its own rows there)."""
+        sheet_data = self.tree.find(f"{M}sheetData")
+        return sheet_data is not None and any(
+            int(row.get("r", "0")) <= first and row.get(self.mark) == str(last)
+            for row in sheet_data.iterchildren(f"{M}row")
         )
 
     def has_formula_cells(self) -> bool:
         return self.body.has_formulas or next(self.tree.iter(f"{M}f"), None) is not None
 
     def chunks(self) -> Iterator[bytes]:
+        return plain_chunks(self.items())
+
+    def items(self) -> Iterator[StreamItem]:
         data = self._serialised()
         rows = _Cursor(self.body.rows(), self.body.top)
         position = 0
@@ -672,24 +798,41 @@ class SplicedSheet(StreamedPart):
             yield data[position : match.start()]
             kind, value = match.group(1), match.group(3)
             if kind == b"row":
-                yield from rows.run(int(match.group(2)), int(value))
+                first, last = int(match.group(2)), int(value)
+                run = self.rows_run
+                if run is not None and first <= self._run_from and last == self.body.bottom:
+                    yield from rows.run(first, self._run_from - 1)
+                    yield from _within(run, rows.run(self._run_from, last))
+                else:
+                    yield from rows.run(first, last)
             elif kind == b"c":
                 yield rows.cells(int(value))
+            elif kind == b"hyperlink":
+                yield from _within(self.links_run, self._links())
             else:
-                yield from self._links()
+                yield from record_ext(self.runs)
             position = match.end()
         yield data[position:]
 
     def _serialised(self) -> bytes:
-        if not self.links:
-            return to_xml(self.tree)
-        node = self.tree.find(f"{M}hyperlinks")
-        assert node is not None, "place_links made it"
-        marker = etree.SubElement(node, f"{M}hyperlink", {self.mark: "links"})
+        """The tree with markers where the links and the record go."""
+        added: list[tuple[etree._Element, etree._Element]] = []
+        if self.links:
+            node = self.tree.find(f"{M}hyperlinks")
+            assert node is not None, "place_links made it"
+            added.append((node, etree.SubElement(node, f"{M}hyperlink", {self.mark: "links"})))
+        if self.runs:
+            extensions = self.tree.find(f"{M}extLst")
+            if extensions is None:
+                extensions = etree.Element(f"{M}extLst")
+                insert_in_order(self.tree, extensions, WORKSHEET_ORDER)
+                added.append((self.tree, extensions))
+            added.append((extensions, etree.SubElement(extensions, f"{M}ext", {self.mark: "r"})))
         try:
             return to_xml(self.tree)
         finally:
-            node.remove(marker)
+            for parent, child in reversed(added):
+                parent.remove(child)
 
     def _links(self) -> Iterator[bytes]:
         for first in range(0, len(self.links), ROWS_PER_CHUNK):
@@ -701,6 +844,15 @@ class SplicedSheet(StreamedPart):
                     strict=True,
                 )
             ).encode()
+
+
+def _within(run: Run | None, chunks: Iterable[bytes]) -> Iterator[StreamItem]:
+    """``chunks`` between the sync points of ``run`` (when there is one)."""
+    if run is not None:
+        yield run.start
+    yield from chunks
+    if run is not None:
+        yield run.end
 
 
 def place_links(sheet_root: etree._Element) -> bool:
@@ -719,14 +871,19 @@ def place_links(sheet_root: etree._Element) -> bool:
 
 
 class StreamedRelationships(StreamedPart):
-    """A relationships part with hyperlink relationships streamed after those of its tree."""
+    """A relationships part with hyperlink relationships streamed after those of its tree,
+    between the sync points of ``run`` (`links_run`: its sheet's record names it)."""
 
     def __init__(self, tree: etree._Element, links: Sequence[tuple[str, str]], ids: Sequence[str]):
         super().__init__(tree)
         self.links = links
         self.ids = ids
+        self.run = links_run(HYPERLINK_RUN, ids)
 
     def chunks(self) -> Iterator[bytes]:
+        return plain_chunks(self.items())
+
+    def items(self) -> Iterator[StreamItem]:
         rels = self.tree
         marker = rels.makeelement(f"{{{rels.nsmap.get(None)}}}Relationship", Id=_REL_MARK)
         rels.append(marker)
@@ -737,6 +894,10 @@ class StreamedRelationships(StreamedPart):
         head, found, tail = data.partition(f'<Relationship Id="{_REL_MARK}"/>'.encode())
         assert found, "the marker relationship is serialised as written"
         yield head
+        yield from _within(self.run, self._relationships())
+        yield tail
+
+    def _relationships(self) -> Iterator[bytes]:
         for first in range(0, len(self.links), ROWS_PER_CHUNK):
             yield "".join(
                 f'<Relationship Id="{rel_id}" Type="{REL_HYPERLINK}" '
@@ -747,7 +908,6 @@ class StreamedRelationships(StreamedPart):
                     strict=True,
                 )
             ).encode()
-        yield tail
 
     def extra_relationships(self) -> Iterator[tuple[str, str, str]]:
         for (_, url), rel_id in zip(self.links, self.ids, strict=True):

@@ -13,9 +13,7 @@ from __future__ import annotations
 import gc
 import io
 import math
-import queue
 import re
-import threading
 import warnings
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -40,7 +38,15 @@ from sheep_xl.tables.plan import (
     check_unique_names,
     header_row_below,
 )
-from sheep_xl.writers.ooxml import REL_HYPERLINK, WORKSHEET_ORDER, XlsxPackage, to_xml
+from sheep_xl.writers.ahead import rendered_ahead
+from sheep_xl.writers.ooxml import (
+    HYPERLINK_RUN,
+    REL_HYPERLINK,
+    WORKSHEET_ORDER,
+    XlsxPackage,
+    to_xml,
+)
+from sheep_xl.writers.sheet_splice import links_run, rows_run
 from sheep_xl.writers.sheet_xml import (
     ColumnRenderer,
     column_renderer,
@@ -50,6 +56,7 @@ from sheep_xl.writers.sheet_xml import (
     render_plan_rows,
     xml_attributes,
 )
+from sheep_xl.writers.sync_points import Run, StreamItem, record_ext
 from sheep_xl.writers.xlsx_styles import StyleSheet
 
 ROWS_PER_CHUNK = 2000
@@ -243,9 +250,9 @@ def _write_workbook(
     package = XlsxPackage(skeleton)
     styles = StyleSheet(package)
     parts = dict(package.sheets())
-    streams: dict[str, Iterator[bytes]] = {}
-    sheet_streams: dict[str, Iterator[bytes]] = {}
-    threads: list[Iterator[bytes]] = []  # closed whatever happens: no thread outlives the save
+    streams: dict[str, Iterator[StreamItem]] = {}
+    sheet_streams: dict[str, Iterator[StreamItem]] = {}
+    threads: list[Iterator[StreamItem]] = []  # closed whatever happens: no thread outlives the save
     try:
         for spec in sheets:
             part = parts[spec.title]
@@ -255,8 +262,10 @@ def _write_workbook(
                 )
                 for c in spec.plan.columns
             ]
+            # the next refresh may skip the body rows unread (`sheet_splice.rows_run`)
+            run = rows_run(spec.header_row + 1, spec.last_row, spec.ref)
             # the rows render on a second thread from now on, while the rest is made and saved
-            rows = rendered_ahead(_row_chunks(spec, renderers), start=True)
+            rows = rendered_ahead(_row_chunks(spec, renderers, run), start=True)
             threads.append(rows)
             links, total = plan_hyperlinks(
                 spec.plan,
@@ -265,11 +274,14 @@ def _write_workbook(
                 MAX_HYPERLINKS,  # one table a sheet: its links are the sheet's
             )
             links = cap_links(links, MAX_HYPERLINKS, spec.plan.warnings, total)
-            link_ids, rels_stream = _add_link_relationships(package, part, links)
+            link_ids, rels_stream, rels_run = _add_link_relationships(package, part, links)
             if rels_stream is not None:
                 streams[package.rels_part(part)] = rendered_ahead(rels_stream)
                 threads.append(streams[package.rels_part(part)])
-            sheet_streams[part] = _sheet_stream(package.read(part), spec, rows, links, link_ids)
+            runs = [r for r in (run, rels_run) if r is not None]
+            sheet_streams[part] = _sheet_stream(
+                package.read(part), spec, rows, links, link_ids, runs
+            )
         package.save(path, streams={**streams, **sheet_streams})  # at ooxml's `DEFLATE_LEVEL`
     finally:
         for thread in threads:
@@ -278,97 +290,13 @@ def _write_workbook(
                 close()
 
 
-RENDERED_AHEAD = 3  # chunks of rows a sheet's renderer may be ahead of the compressor
-
-
-class _Failed:
-    def __init__(self, error: BaseException) -> None:
-        self.error = error
-
-
-_DONE = object()
-
-
-class Ahead(Iterator[bytes]):
-    """Chunks made on a second thread (see `rendered_ahead`); `close` stops the thread."""
-
-    def __init__(self, chunks: Iterator[bytes], ahead: int) -> None:
-        handoff: queue.Queue[object] = queue.Queue(maxsize=ahead)
-        stop = threading.Event()
-
-        def put(item: object) -> bool:
-            while not stop.is_set():
-                try:
-                    handoff.put(item, timeout=0.05)
-                    return True
-                except queue.Full:
-                    continue
-            return False
-
-        def produce() -> None:  # holds no reference to self: a dropped Ahead stops it
-            try:
-                for chunk in chunks:
-                    if not put(chunk):
-                        return
-                put(_DONE)
-            except BaseException as exc:  # handed to the caller, raised there
-                put(_Failed(exc))
-            finally:
-                close = getattr(chunks, "close", None)
-                if close is not None:
-                    close()
-
-        self._handoff, self._stop = handoff, stop
-        self._thread = threading.Thread(target=produce, name="sheep-xl rows", daemon=True)
-        self._ended = False
-
-    def start(self) -> Ahead:
-        if self._thread.ident is None and not self._ended:
-            self._thread.start()
-        return self
-
-    def __next__(self) -> bytes:
-        if self._ended:
-            raise StopIteration
-        self.start()
-        item = self._handoff.get()
-        if item is _DONE or isinstance(item, _Failed):
-            self.close()
-            if isinstance(item, _Failed):
-                raise item.error
-            raise StopIteration
-        assert isinstance(item, bytes)
-        return item
-
-    def close(self) -> None:
-        self._ended = True
-        self._stop.set()
-        if self._thread.ident is not None:
-            self._thread.join()
-
-    def __del__(self) -> None:
-        self._stop.set()
-
-
-def rendered_ahead(
-    chunks: Iterator[bytes], ahead: int = RENDERED_AHEAD, *, start: bool = False
-) -> Iterator[bytes]:
-    """``chunks``, made on a second thread while the caller deflates those it already has:
-    zlib lets go of the interpreter while it compresses, so rows render and deflate at the same
-    time (the bytes are the same). The thread starts when the first chunk is asked for (at
-    once with ``start``); an error there is raised here, and a caller that stops early, or
-    closes the iterator, stops the thread."""
-    worker = Ahead(chunks, ahead)
-    return worker.start() if start else worker
-
-
 _LINKS_MARKER = "sheep-xl-links"  # where the streamed relationships go in the serialised part
 _RELS_PER_CHUNK = 2000
 
 
 def _add_link_relationships(
     package: XlsxPackage, part: str, links: list[tuple[str, str]]
-) -> tuple[list[str], Iterator[bytes] | None]:
+) -> tuple[list[str], Iterator[StreamItem] | None, Run | None]:
     """Relationship ids for ``links`` and the sheet's relationships part streamed with them.
 
     The part is written as text, the bytes lxml would serialise for one element per link: an
@@ -376,7 +304,7 @@ def _add_link_relationships(
     rows, ``benchmarks/bench_perf_goals.py``). Only the part's own few relationships are
     parsed; a marker element shows where the links go, so its head and tail are lxml's."""
     if not links:
-        return [], None
+        return [], None, None
     rels = package.rels_root(part)
     marker = rels.makeelement(f"{{{rels.nsmap.get(None)}}}Relationship", Id=_LINKS_MARKER)
     rels.append(marker)
@@ -384,9 +312,12 @@ def _add_link_relationships(
     rels.remove(marker)
     assert found, "the marker relationship is serialised as written"
     ids = [f"rIdL{number}" for number in range(1, len(links) + 1)]
+    run = links_run(HYPERLINK_RUN, ids)  # the next refresh may drop them unread
 
-    def stream() -> Iterator[bytes]:
+    def stream() -> Iterator[StreamItem]:
         yield head
+        if run is not None:
+            yield run.start
         for first in range(0, len(links), _RELS_PER_CHUNK):
             targets = xml_attributes([url for _, url in links[first : first + _RELS_PER_CHUNK]])
             yield "".join(
@@ -398,20 +329,33 @@ def _add_link_relationships(
                     )
                 ]
             ).encode()
+        if run is not None:
+            yield run.end
         yield tail
 
-    return ids, stream()
+    return ids, stream(), run
 
 
-def _row_chunks(spec: SheetSpec, renderers: list[ColumnRenderer]) -> Iterator[bytes]:
-    """The sheet's data rows as UTF-8, `ROWS_PER_CHUNK` rows a chunk."""
+def _row_chunks(
+    spec: SheetSpec, renderers: list[ColumnRenderer], run: Run | None = None
+) -> Iterator[StreamItem]:
+    """The sheet's data rows as UTF-8, `ROWS_PER_CHUNK` rows a chunk; with ``run``, its sync
+    points around the rows after the first (`sheet_splice.rows_run`)."""
     plan = spec.plan
     if plan.n_rows:
         # a column at a time from the frame's columns, a chunk of rows at a time
+        opened = False
         for rows in render_plan_rows(plan, renderers, spec.header_row + 1):
-            for first in range(0, len(rows), ROWS_PER_CHUNK):
+            start = 0
+            if run is not None and not opened:
+                yield rows[0].encode("latin-1")  # the first body row stays: its styles are read
+                yield run.start
+                opened, start = True, 1
+            for first in range(start, len(rows), ROWS_PER_CHUNK):
                 # the renderers' text is its UTF-8 bytes, a character each (`column_renderer`)
                 yield "".join(rows[first : first + ROWS_PER_CHUNK]).encode("latin-1")
+        if run is not None:
+            yield run.end
     else:  # an empty table keeps one blank row, its cells styled as the columns
         rows = [str(spec.header_row + 1)]
         letters = [get_column_letter(i) for i in range(1, len(renderers) + 1)]
@@ -422,25 +366,46 @@ def _row_chunks(spec: SheetSpec, renderers: list[ColumnRenderer]) -> Iterator[by
 def _sheet_stream(
     skeleton: bytes,
     spec: SheetSpec,
-    rows: Iterator[bytes],
+    rows: Iterator[StreamItem],
     links: list[tuple[str, str]],
     link_ids: list[str],
-) -> Iterator[bytes]:
-    """The skeleton sheet with the data rows (and hyperlinks) streamed in."""
+    runs: Sequence[Run] = (),
+) -> Iterator[StreamItem]:
+    """The skeleton sheet with the data rows (and hyperlinks) streamed in; the runs the next
+    refresh may skip (``runs``: the rows', the relationships', and the hyperlinks') recorded
+    in its ``extLst`` (`sync_points.record_ext`)."""
     end = skeleton.index(b"</sheetData>")
     head, tail = skeleton[:end], skeleton[end:]
     dimension = f'<dimension ref="{spec.ref if spec.plan.n_cols else "A1"}"/>'.encode()
     head = _DIMENSION.sub(dimension, head, count=1)
     yield head
     yield from rows
+    runs = list(runs)
     if links:
         r_ns = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
         items = "".join(
             f'<hyperlink ref="{ref}" r:id="{rel_id}"/>'
             for (ref, _), rel_id in zip(links, link_ids, strict=True)
-        )
-        block = f'<hyperlinks xmlns:r="{r_ns}">{items}</hyperlinks>'.encode()
+        ).encode()
         match = _AFTER_HYPERLINKS.search(tail)
         position = match.start() if match else len(tail)
-        tail = tail[:position] + block + tail[position:]
+        yield tail[:position] + f'<hyperlinks xmlns:r="{r_ns}">'.encode()
+        links_in_table = links_run("hyperlinks", link_ids, spec.ref)
+        if links_in_table is not None:
+            runs.append(links_in_table)
+            yield links_in_table.start
+        yield items
+        if links_in_table is not None:
+            yield links_in_table.end
+        tail = b"</hyperlinks>" + tail[position:]
+    if runs:  # the record is the last extension of the sheet's extLst, its last element
+        if b"</extLst>" in tail:
+            end = tail.rindex(b"</extLst>")
+            yield tail[:end]
+        else:
+            end = tail.rindex(b"</worksheet>")
+            yield tail[:end] + b"<extLst>"
+            tail = tail[:end] + b"</extLst>" + tail[end:]
+        yield from record_ext(runs)
+        tail = tail[end:]
     yield tail

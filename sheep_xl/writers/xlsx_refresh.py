@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any, ParamSpec, TypeVar
 
@@ -58,6 +58,7 @@ from sheep_xl.writers.ooxml import (
     XlsxPackage,
     cells_with_columns,
     column_letter,
+    drop_run_record,
     insert_in_order,
     parse_cell,
     parse_xml,
@@ -77,9 +78,12 @@ from sheep_xl.writers.sheet_splice import (
     place_body,
     place_links,
     prune_relationships,
+    skipped_links,
+    skipped_sheet,
     split_sheet,
 )
 from sheep_xl.writers.sheet_xml import hyperlinks, plan_hyperlinks
+from sheep_xl.writers.sync_points import Run
 from sheep_xl.writers.xlsx_styles import StyleSheet
 
 # False: every refresh edits the whole sheet as a tree (tests compare the two ways).
@@ -257,7 +261,8 @@ class WorkbookEditor:
         if split is None:
             sheet_root = self.package.edit(info.sheet_part)
         else:
-            sheet_root, dropped_links = split
+            sheet_root, dropped_links, skipped_ids = split
+        drop_run_record(sheet_root)  # the sheet is written anew: its runs, if any, anew too
         self._check_room(info, new_box, sheet_root)
         sheet_data = sheet_root.find(f"{M}sheetData")
         if sheet_data is None:
@@ -282,7 +287,7 @@ class WorkbookEditor:
             self._replace_hyperlinks(info, sheet_root, clear, links, warnings)
         else:
             streamed = self._stream_hyperlinks(
-                info, sheet_root, clear, dropped_links, plan, layout, warnings
+                info, sheet_root, clear, dropped_links, plan, layout, warnings, skipped_ids
             )
         _update_dimension(sheet_root, sheet_data, new_box)
 
@@ -294,18 +299,20 @@ class WorkbookEditor:
         self.references.add(move, sheet_root)
         if split is not None:
             body = self._body(plan, layout, info, styles)
-            links, ids = streamed
-            self.package.stream(info.sheet_part, SplicedSheet(sheet_root, mark, body, links, ids))
+            links, ids, rels_run = streamed
+            spliced = SplicedSheet(sheet_root, mark, body, links, ids, new_box.ref, rels_run)
+            self.package.stream(info.sheet_part, spliced)
         return TableWrite(
             info.name, info.sheet_name, new_box.ref, plan.n_rows, warnings, split is not None
         )
 
     def _split_sheet(
         self, info: TableInfo, area: Box
-    ) -> tuple[etree._Element, DroppedLinks | None] | None:
+    ) -> tuple[etree._Element, DroppedLinks | None, frozenset[str]] | None:
         """The table's sheet without the old rows a refresh can drop unread (`split_sheet`),
         parsed, with the hyperlinks in ``area`` dropped from its bytes (None: they were not,
-        `_stream_hyperlinks` removes them); None when the whole sheet has to be a tree."""
+        `_stream_hyperlinks` removes them) and the relationship ids of those skipped unread
+        (`skipped_sheet`); None when the whole sheet has to be a tree."""
         package = self.package
         part = info.sheet_part
         package.flatten(part)  # a sheet already edited or spliced: spliced again from its bytes
@@ -321,14 +328,18 @@ class WorkbookEditor:
             right=info.box.right,
             keep=frozenset(keep),
         )
-        split = split_sheet(package.chunks(part), region)
+        # rows a refresh of ours recorded are skipped unread; any others are scanned
+        ref, body_bottom = info.box.ref, info.box.bottom - info.totals_rows
+        skipped = skipped_sheet(package, part, ref, info.body_top, body_bottom)
+        split = split_sheet(package.chunks(part) if skipped is None else skipped.chunks, region)
         if split is None:
             return None
         dropped = drop_links(split.head, split.tail, area)
         root = split.parse(None if dropped is None else dropped[0])
         if root is None:
             return None
-        return root, None if dropped is None else dropped[1]
+        skipped_ids = frozenset() if skipped is None else skipped.link_ids
+        return root, None if dropped is None else dropped[1], skipped_ids
 
     def _check_room(self, info: TableInfo, new_box: Box, sheet_root: etree._Element) -> None:
         """The area a table grows into must be empty: nothing of the user's is overwritten."""
@@ -488,14 +499,18 @@ class WorkbookEditor:
         plan: TablePlan,
         layout: _Layout,
         warnings: list[str],
-    ) -> tuple[list[tuple[str, str]], list[str]]:
+        skipped: Iterable[str] = (),
+    ) -> tuple[list[tuple[str, str]], list[str], Run | None]:
         """`_replace_hyperlinks` for a spliced sheet: the new links and their relationships
         are streamed when the package is saved (never an element per link). Returns the links
-        and their relationship ids (none when they are elements of ``sheet_root``)."""
+        and their relationship ids (none when they are elements of ``sheet_root``), and the
+        run of the relationships (`StreamedRelationships.run`).
+        ``skipped``: ids of links in ``area`` dropped unread with the rows."""
         package = self.package
         node = sheet_root.find(f"{M}hyperlinks")
         if dropped is None:  # not dropped from the bytes: from the tree, as the tree path does
             dropped = _remove_links(node, area)
+        dropped.removed.update(skipped)
         budget = MAX_HYPERLINKS - (0 if node is None else len(node))
         left = info.box.left
         link_columns = [
@@ -512,17 +527,18 @@ class WorkbookEditor:
         if not links:
             if node is not None and len(node) == 0:
                 sheet_root.remove(node)
-            return [], []
+            return [], [], None
         if not place_links(sheet_root):
             self._replace_hyperlinks(info, sheet_root, area, links, warnings)
-            return [], []
+            return [], [], None
         if package.has(rels_name):
             rels = package.xml(rels_name)
         else:
             rels = etree.Element(f"{{{NS_PKG_REL}}}Relationships", nsmap={None: NS_PKG_REL})
         ids = link_ids((r.get("Id") for r in rels), len(links))
-        package.stream(rels_name, StreamedRelationships(rels, links, ids))
-        return links, ids
+        relationships = StreamedRelationships(rels, links, ids)
+        package.stream(rels_name, relationships)
+        return links, ids, relationships.run
 
     def _remove_relationships(self, part: str, ids: set[str]) -> None:
         """`XlsxPackage.remove_relationships`, from the bytes while the relationships part
@@ -530,7 +546,11 @@ class WorkbookEditor:
         package = self.package
         rels_name = package.rels_part(part)
         if package.has(rels_name) and rels_name not in package.changed_parts:
-            pruned = prune_relationships(package.chunks(rels_name), ids)
+            chunks: Iterable[bytes] = package.chunks(rels_name)
+            skipped = skipped_links(package, part)
+            if skipped is not None and skipped[1] <= ids:  # links of ours: dropped unread
+                chunks, ids = skipped[0], ids - skipped[1]
+            pruned = prune_relationships(chunks, ids)
             if pruned is not None:
                 package.write(rels_name, pruned)
                 return
