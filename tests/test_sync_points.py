@@ -22,7 +22,7 @@ from support.excel_style import excel_style
 from sheep_xl.demo.data import demo_events
 from sheep_xl.frames import events_frame
 from sheep_xl.tables.plan import plan_table
-from sheep_xl.writers import sheet_splice, xlsx_refresh
+from sheep_xl.writers import ooxml, sheet_splice, xlsx_refresh
 from sheep_xl.writers.ooxml import XlsxPackage
 from sheep_xl.writers.sync_points import (
     RECORD_URI,
@@ -237,3 +237,29 @@ def test_a_record_of_another_table_shape_is_not_used(
     package = XlsxPackage(source)
     assert sheet_splice.skipped_sheet(package, SHEET, "A1:U31", 2, 31) is not None
     assert sheet_splice.skipped_sheet(package, SHEET, "A1:U25", 2, 25) is None
+
+
+def test_the_old_rows_are_never_read_the_preflight_included(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, small_runs: list[bool]
+) -> None:
+    """Bytes in the middle of the recorded rows, damaged: neither the preflight (before any
+    request) nor the refresh reads them, and the refresh replaces them."""
+    monkeypatch.setattr(ooxml, "LAZY_PART_BYTES", 10_000)  # read when needed, as big parts are
+    source = tmp_path / "events.xlsx"
+    write_workbook(source, [SheetSpec("Events", plan_table(frame(400), "Events"))])
+    package = XlsxPackage(source)
+    (rows,) = [r for r in package.recorded_runs(SHEET) if r.label.startswith("rows:")]
+    raw, entry = package.original_deflate(SHEET) or (None, None)
+    assert raw is not None and entry is not None
+    data = bytearray(source.read_bytes())
+    start = entry.header_offset + 30 + len(entry.filename) + len(entry.extra)
+    middle = start + (rows.end_at // 2)  # well inside the run's compressed bytes
+    data[middle] ^= 0xFF
+    damaged = tmp_path / "damaged.xlsx"
+    damaged.write_bytes(bytes(data))
+    with pytest.raises(zipfile.BadZipFile):
+        zipfile.ZipFile(damaged).read(SHEET)  # read whole, the damage shows
+    WorkbookEditor(XlsxPackage(damaged)).preflight()
+    fixed = refreshed(damaged, tmp_path / "fixed.xlsx", 30, 0, True, monkeypatch)
+    good = refreshed(source, tmp_path / "good.xlsx", 30, 0, True, monkeypatch)
+    assert cells(fixed) == cells(good) and small_runs == [True, True]

@@ -375,8 +375,9 @@ class XlsxPackage:
             return
         if not self.has(part):
             raise self.missing(part)
+        skipped = self.without_runs(part)  # runs of ours a refresh drops unread: not checked
         try:
-            check_xml(self.chunks(part))
+            check_xml(self.chunks(part) if skipped is None else skipped[1])
         except (etree.XMLSyntaxError, ValueError) as exc:
             raise self._damaged(part, exc) from None
 
@@ -569,8 +570,9 @@ class XlsxPackage:
             found = self._typed.get((rels_name, of_type))
             if found is None:
                 chunks: Iterable[bytes] = self.chunks(rels_name)
-                if of_type != REL_HYPERLINK:  # runs of hyperlinks only need not be read
-                    chunks = self.without_hyperlink_runs(rels_name) or chunks
+                skipped = self.without_runs(rels_name) if of_type != REL_HYPERLINK else None
+                if skipped is not None:  # runs of hyperlinks only: not read
+                    chunks = skipped[1]
                 found = self._typed[rels_name, of_type] = _typed(chunks, of_type)
             if found is not None:
                 return [_relationship(folder, rel) for rel in found]
@@ -596,20 +598,23 @@ class XlsxPackage:
             self._records[part] = read_record(raw[0]) or []
         return self._records[part]
 
-    def without_hyperlink_runs(self, rels_name: str) -> list[bytes] | None:
-        """A relationships part as it was read, as the pieces around the runs of hyperlink
-        relationships its source part's record names (`HYPERLINK_RUN`); None when there are
-        none, or they do not hold (read it whole)."""
-        folder, name = posixpath.split(rels_name)
-        if posixpath.basename(folder) != "_rels" or not name.endswith(".rels"):
-            return None
-        source = posixpath.join(posixpath.dirname(folder), name[: -len(".rels")])
-        runs = [r for r in self.recorded_runs(source) if r.label.startswith(HYPERLINK_RUN + ":")]
-        raw = self.original_deflate(rels_name)
+    def without_runs(self, part: str) -> tuple[list[RecordedRun], list[bytes]] | None:
+        """A part as it was read, as the pieces around its recorded runs (`sync_points`),
+        with the runs; None when it has none, or they do not hold (read it whole). A sheet's
+        runs are in its own record; a relationships part's, runs of hyperlink relationships
+        only (`HYPERLINK_RUN`), in its source sheet's."""
+        folder, name = posixpath.split(part)
+        if posixpath.basename(folder) == "_rels" and name.endswith(".rels"):
+            source = posixpath.join(posixpath.dirname(folder), name[: -len(".rels")])
+            runs = [r for r in self.recorded_runs(source) if _in_relationships(r)]
+        else:
+            runs = [r for r in self.recorded_runs(part) if not _in_relationships(r)]
+        raw = self.original_deflate(part)
         if not runs or raw is None:
             return None
         data, info = raw
-        return skip_runs(data, info.file_size, info.CRC, runs)
+        pieces = skip_runs(data, info.file_size, info.CRC, runs)
+        return None if pieces is None else (runs, pieces)
 
     def rels_root(self, part: str) -> etree._Element:
         name = self.rels_part(part)
@@ -826,6 +831,11 @@ WORKBOOK_ORDER = (
     "webPublishObjects",
     "extLst",
 )
+
+
+def _in_relationships(run: RecordedRun) -> bool:
+    """Whether a sheet's record names the run in its relationships part (`HYPERLINK_RUN`)."""
+    return run.label.startswith(HYPERLINK_RUN + ":")
 
 
 def drop_run_record(sheet_root: etree._Element) -> None:

@@ -70,7 +70,6 @@ from sheep_xl.writers.sync_points import (
     StreamItem,
     plain_chunks,
     record_ext,
-    skip_runs,
 )
 
 ROWS_PER_CHUNK = 2000  # rendered rows joined into one chunk of the streamed part
@@ -710,7 +709,10 @@ def skipped_sheet(
     raw = package.original_deflate(part)
     if raw is None or raw[1].file_size < SKIP_FROM_BYTES:
         return None
-    runs = [r for r in package.recorded_runs(part) if not r.label.startswith(HYPERLINK_RUN + ":")]
+    skipped = package.without_runs(part)
+    if skipped is None:
+        return None
+    runs, pieces = skipped
     link_ids: frozenset[str] = frozenset()
     for run in runs:
         rows, links = _ROWS.fullmatch(run.label), _LINKS.fullmatch(run.label)
@@ -721,24 +723,24 @@ def skipped_sheet(
             link_ids = _ids(links[2], links[3])
         else:
             return None
-    if not runs:
-        return None
-    data, info = raw
-    pieces = skip_runs(data, info.file_size, info.CRC, runs)
-    return None if pieces is None else SkippedSheet(pieces, link_ids)
+    return SkippedSheet(pieces, link_ids)
 
 
 def skipped_links(package: XlsxPackage, part: str) -> tuple[list[bytes], frozenset[str]] | None:
     """The relationships part of sheet ``part`` as it was read, without the hyperlink
     relationships the sheet's record names, as chunks, and their ids; None when there are
     none or the record does not hold."""
+    skipped = package.without_runs(package.rels_part(part))
+    if skipped is None:
+        return None
+    runs, pieces = skipped
     ids: frozenset[str] = frozenset()
-    for run in package.recorded_runs(part):
+    for run in runs:
         links = _LINKS.fullmatch(run.label)
-        if links is not None and links[1] == HYPERLINK_RUN:
-            ids = ids | _ids(links[2], links[3])
-    pieces = package.without_hyperlink_runs(package.rels_part(part)) if ids else None
-    return None if pieces is None else (pieces, ids)
+        if links is None or links[1] != HYPERLINK_RUN:
+            return None
+        ids = ids | _ids(links[2], links[3])
+    return pieces, ids
 
 
 # --- the streamed parts -----------------------------------------------------------------------
