@@ -245,13 +245,22 @@ def _inflate(data: memoryview, limit: int | None) -> bytes | None:
     (None when it is not a whole, valid stream: it must end where ``data`` ends)."""
     inflater = zlib.decompressobj(-zlib.MAX_WBITS)
     try:
-        if limit is not None:
-            out = inflater.decompress(data, limit) if limit else b""
-            return out if len(out) == limit else None
+        if limit is not None:  # fed a little at a time: zlib would copy what it does not use
+            pieces, wanted = [], limit
+            for start in range(0, len(data), _INFLATE_CHUNK):
+                if not wanted:
+                    break
+                piece = inflater.decompress(data[start : start + _INFLATE_CHUNK], wanted)
+                pieces.append(piece)
+                wanted -= len(piece)
+            return b"".join(pieces) if not wanted else None
         out = inflater.decompress(data) + inflater.flush()
     except zlib.error:
         return None
     return out if inflater.eof and not inflater.unused_data else None
+
+
+_INFLATE_CHUNK = 1 << 16
 
 
 # --- CRC-32 of joined bytes, from the CRCs of the parts --------------------------------------
