@@ -18,8 +18,10 @@ from lxml import etree
 from python_calamine import CalamineWorkbook
 from support import DEMO_TODAY, ooxml_check
 from support.excel_style import excel_style
+from support.reportkit import make_report
 
 from sheep_xl.demo.data import demo_events
+from sheep_xl.exceptions import WorkbookError
 from sheep_xl.frames import events_frame
 from sheep_xl.tables.plan import plan_table
 from sheep_xl.writers import ooxml, sheet_splice, xlsx_refresh
@@ -259,7 +261,46 @@ def test_the_old_rows_are_never_read_the_preflight_included(
     damaged.write_bytes(bytes(data))
     with pytest.raises(zipfile.BadZipFile):
         zipfile.ZipFile(damaged).read(SHEET)  # read whole, the damage shows
-    WorkbookEditor(XlsxPackage(damaged)).preflight()
+    with pytest.raises(WorkbookError, match="is damaged: its part xl/worksheets/sheet1"):
+        WorkbookEditor(XlsxPackage(damaged)).preflight()  # not refreshed: read, and reported
+    WorkbookEditor(XlsxPackage(damaged)).preflight(refreshed=["events"])  # skipped: not read
     fixed = refreshed(damaged, tmp_path / "fixed.xlsx", 30, 0, True, monkeypatch)
     good = refreshed(source, tmp_path / "good.xlsx", 30, 0, True, monkeypatch)
-    assert cells(fixed) == cells(good) and small_runs == [True, True]
+    assert cells(fixed) == cells(good) and small_runs == [True, True, True]
+
+
+def test_a_comment_among_the_sheets_elements_and_formulas_in_the_table(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, small_runs: list[bool]
+) -> None:
+    """An XML comment under <worksheet> (a tool of the user's wrote it): the record still goes
+    last. A table with a calculated column is edited as a tree after the splice (its cached
+    values): it is written without runs, and without an empty extLst."""
+    source = tmp_path / "events.xlsx"
+    write_workbook(source, [SheetSpec("Events", plan_table(frame(50), "Events"))])
+    with zipfile.ZipFile(source) as zf:
+        found = {i: zf.read(i) for i in zf.namelist()}
+    sheet = found[SHEET].replace(b"<sheetData>", b"<!-- written by a tool --><sheetData>", 1)
+    found[SHEET] = sheet.replace(b"<extLst>", b"<!-- before the extensions --><extLst>", 1)
+    with zipfile.ZipFile(tmp_path / "commented.xlsx", "w", zipfile.ZIP_DEFLATED) as zf:
+        for name, data in found.items():
+            zf.writestr(name, data)
+    by_tree = refreshed(tmp_path / "commented.xlsx", tmp_path / "t.xlsx", 30, 0, False, monkeypatch)
+    spliced = refreshed(tmp_path / "commented.xlsx", tmp_path / "s.xlsx", 30, 0, True, monkeypatch)
+    assert cells(spliced) == cells(by_tree)
+    with zipfile.ZipFile(spliced) as zf:
+        root = etree.fromstring(zf.read(SHEET))
+    assert root[-1].tag.endswith("extLst") and root[-1][-1].get("uri") == RECORD_URI
+    if ooxml_check.schemas_available():
+        ooxml_check.assert_valid(spliced)
+
+    report = tmp_path / "report.xlsx"  # a calculated column, cached values, a summary
+    write_workbook(report, [SheetSpec("Events", plan_table(frame(30), "Events"))])
+    make_report(report)
+    once = refreshed(report, tmp_path / "r1.xlsx", 45, 0, True, monkeypatch)
+    twice = refreshed(once, tmp_path / "r2.xlsx", 20, 0, True, monkeypatch)
+    for path in (once, twice):
+        with zipfile.ZipFile(path) as zf:
+            xml = zf.read(SHEET)
+        assert b"<extLst/>" not in xml and b"<extLst></extLst>" not in xml
+        assert RECORD_URI.encode() not in xml, "edited as a tree after the splice: no runs"
+    assert small_runs[-2:] == [False, False]

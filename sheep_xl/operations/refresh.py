@@ -93,7 +93,6 @@ def refresh_workbook(
     package = XlsxPackage(path)
     check_target(path, errors=WorkbookError)
     editor = WorkbookEditor(package)
-    editor.preflight()  # a damaged sheet or table part: reported before any request
     stored = editor.read_queries()
     check_distinct_tables(stored)
     selected = select_queries(stored, query_names)
@@ -105,6 +104,8 @@ def refresh_workbook(
                 "have: create it from Excel with the add-in (SheepCRM > Refresh all) or fix the "
                 "Table column on the SheepCRM sheet."
             )
+    # a damaged sheet or table part: reported before any request
+    editor.preflight(refreshed=[query.table for query in selected])
 
     # all first: a failure changes nothing
     frames = fetch_queries(client, selected, progress, event_progress)

@@ -368,16 +368,16 @@ class XlsxPackage:
             return next(self._trees[part].iter(f"{M}f"), None) is not None
         return self.has(part) and self.contains(part, FORMULA_TAG)
 
-    def check(self, part: str) -> None:
+    def check(self, part: str, pieces: Iterable[bytes] | None = None) -> None:
         """Check that a part is well-formed XML without building its tree (memory stays flat);
-        the same `WorkbookError` as ``xml`` when it is not."""
+        the same `WorkbookError` as ``xml`` when it is not. ``pieces``: the part's bytes
+        without runs that are never read (`without_runs`), checked instead of the whole."""
         if part in self._trees or part in self._streamed:
             return
         if not self.has(part):
             raise self.missing(part)
-        skipped = self.without_runs(part)  # runs of ours a refresh drops unread: not checked
         try:
-            check_xml(self.chunks(part) if skipped is None else skipped[1])
+            check_xml(self.chunks(part) if pieces is None else pieces)
         except (etree.XMLSyntaxError, ValueError) as exc:
             raise self._damaged(part, exc) from None
 
@@ -844,10 +844,10 @@ def drop_run_record(sheet_root: etree._Element) -> None:
     extensions = sheet_root.find(f"{M}extLst")
     if extensions is None:
         return
-    for ext in extensions.findall(f"{M}ext"):
-        if ext.get("uri") == RECORD_URI:
-            extensions.remove(ext)
-    if len(extensions) == 0:
+    ours = [ext for ext in extensions.findall(f"{M}ext") if ext.get("uri") == RECORD_URI]
+    for ext in ours:
+        extensions.remove(ext)
+    if ours and len(extensions) == 0:
         sheet_root.remove(extensions)
 
 

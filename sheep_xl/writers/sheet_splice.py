@@ -790,10 +790,12 @@ class SplicedSheet(StreamedPart):
         return self.body.has_formulas or next(self.tree.iter(f"{M}f"), None) is not None
 
     def chunks(self) -> Iterator[bytes]:
-        return plain_chunks(self.items())
+        """The part as read before it is saved: no sync points, and no record (whoever edits
+        it as a tree then, to write cached formula values say, writes it without runs)."""
+        return plain_chunks(self.items(record=False))
 
-    def items(self) -> Iterator[StreamItem]:
-        data = self._serialised()
+    def items(self, record: bool = True) -> Iterator[StreamItem]:
+        data = self._serialised(record)
         rows = _Cursor(self.body.rows(), self.body.top)
         position = 0
         for match in self._marker.finditer(data):
@@ -816,18 +818,17 @@ class SplicedSheet(StreamedPart):
             position = match.end()
         yield data[position:]
 
-    def _serialised(self) -> bytes:
+    def _serialised(self, record: bool = True) -> bytes:
         """The tree with markers where the links and the record go."""
         added: list[tuple[etree._Element, etree._Element]] = []
         if self.links:
             node = self.tree.find(f"{M}hyperlinks")
             assert node is not None, "place_links made it"
             added.append((node, etree.SubElement(node, f"{M}hyperlink", {self.mark: "links"})))
-        if self.runs:
+        if self.runs and record:
             extensions = self.tree.find(f"{M}extLst")
-            if extensions is None:
-                extensions = etree.Element(f"{M}extLst")
-                insert_in_order(self.tree, extensions, WORKSHEET_ORDER)
+            if extensions is None:  # the last of a worksheet's elements
+                extensions = etree.SubElement(self.tree, f"{M}extLst")
                 added.append((self.tree, extensions))
             added.append((extensions, etree.SubElement(extensions, f"{M}ext", {self.mark: "r"})))
         try:

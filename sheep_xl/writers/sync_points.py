@@ -129,10 +129,16 @@ class SyncWriter:
 
     def __init__(self, handle: IO[bytes]) -> None:
         self.handle = handle
-        # zipfile's entry writer keeps its compressor and counts here (CPython 3.8 to 3.14)
+        # zipfile's entry writer keeps its compressor and counts here (CPython 3.8 to 3.14);
+        # each sync point checks they still describe the file (`sync`)
         names = ("_compressor", "_compress_size", "_file_size", "_crc", "_fileobj")
-        self.supported = all(hasattr(handle, name) for name in names)
-        self.supported = self.supported and getattr(handle, "_compressor", None) is not None
+        self.supported = all(hasattr(handle, name) for name in names) and isinstance(
+            getattr(handle, "_compressor", None), type(zlib.compressobj())
+        )
+        self._data_start = -1
+        if self.supported:
+            any_handle: Any = handle
+            self._data_start = any_handle._fileobj.tell() - any_handle._compress_size
 
     def write(self, item: StreamItem) -> None:
         if isinstance(item, bytes):
@@ -146,6 +152,9 @@ class SyncWriter:
         if not self.supported:
             return
         handle: Any = self.handle
+        if handle._fileobj.tell() != self._data_start + handle._compress_size:
+            self.supported = False  # the writer buffers or counts otherwise: no sync points
+            return
         flushed = handle._compressor.flush(zlib.Z_FULL_FLUSH)
         handle._fileobj.write(flushed)
         handle._compress_size += len(flushed)
@@ -291,7 +300,7 @@ def crc32_combine(crc1: int, crc2: int, length2: int) -> int:
     it costs about 32 x 32 x log2(n) bit operations (zlib has this as ``crc32_combine``;
     Python's ``zlib`` module does not offer it)."""
     if length2 <= 0:
-        return crc1
+        return crc1 ^ crc2  # crc2 is 0 then: the CRC of no bytes
     odd = [_POLY] + [1 << bit for bit in range(31)]  # the register after one zero bit
     even = _squared(odd)  # two zero bits
     odd = _squared(even)  # four

@@ -174,13 +174,25 @@ class WorkbookEditor:
         return found
 
     @_workbook_faults
-    def preflight(self) -> None:
+    def preflight(self, refreshed: Iterable[str] = ()) -> None:
         """Check every part a refresh edits (the workbook, its sheets and tables) now, so a
         damaged one is reported before anything is fetched. Sheets are checked as they are
-        read, without their trees (memory stays flat, however big a sheet is)."""
+        read, without their trees (memory stays flat, however big a sheet is). A sheet whose
+        one table is among the ``refreshed`` and whose old rows the refresh will skip unread
+        (`skipped_sheet`) is checked without them: they are dropped, damaged or not."""
+        names = {name.lower() for name in refreshed}
+        infos = self.tables()
         for _name, sheet_part in self.package.sheets():
-            self.package.check(sheet_part)
-        for info in self.tables():
+            on_sheet = [info for info in infos if info.sheet_part == sheet_part]
+            skipped = None
+            if len(on_sheet) == 1 and on_sheet[0].name.lower() in names:
+                info = on_sheet[0]
+                bottom = info.box.bottom - info.totals_rows
+                skipped = skipped_sheet(
+                    self.package, sheet_part, info.box.ref, info.body_top, bottom
+                )
+            self.package.check(sheet_part, None if skipped is None else skipped.chunks)
+        for info in infos:
             Box.parse(self.package.xml(info.table_part).get("ref", "A1"))
 
     @_workbook_faults
