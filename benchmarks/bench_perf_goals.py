@@ -543,6 +543,9 @@ frame = pd.json_normalize(rows)
 """
 
 
+E2E_EVENTS = 0  # ``--events``: case 4's size instead of its defaults
+
+
 def case_end_to_end(quick: bool, repeat: int) -> None:
     from sheep_xl.demo.server import DEMO_API_KEY, DemoServer
 
@@ -553,6 +556,8 @@ def case_end_to_end(quick: bool, repeat: int) -> None:
         if quick
         else [(20_000, "default"), (50_000, "default"), (20_000, "all")]
     )
+    if E2E_EVENTS:  # ``--events N``: both column sets at N events
+        runs = [(E2E_EVENTS, "default"), (E2E_EVENTS, "all")]
     for n in sorted({n for n, _ in runs}):
         print(f"4. end to end, {n:,} events over HTTP from the demo server (fresh processes)")
         # the server encodes each page once (`unchanging`): both clients are timed, not its JSON
@@ -768,7 +773,12 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="smaller sizes (a busy machine)")
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--cases", default=",".join(str(c) for c in CASES))
+    parser.add_argument(
+        "--events", type=int, default=0, help="case 4 at this many events, both column sets"
+    )
     args = parser.parse_args()
+    global E2E_EVENTS
+    E2E_EVENTS = args.events
     print(
         f"mode: {'quick' if args.quick else 'full'}, repeat {args.repeat}, {os.cpu_count()} cores"
     )
