@@ -37,6 +37,7 @@ from sheep_xl.writers.sync_points import (
 )
 from sheep_xl.writers.xlsx_new import SheetSpec, write_workbook
 from sheep_xl.writers.xlsx_refresh import WorkbookEditor
+from tools import libreoffice as lo
 
 SHEET, RELS = "xl/worksheets/sheet1.xml", "xl/worksheets/_rels/sheet1.xml.rels"
 
@@ -304,3 +305,25 @@ def test_a_comment_among_the_sheets_elements_and_formulas_in_the_table(
         assert b"<extLst/>" not in xml and b"<extLst></extLst>" not in xml
         assert RECORD_URI.encode() not in xml, "edited as a tree after the splice: no runs"
     assert small_runs[-2:] == [False, False]
+
+
+@pytest.mark.libreoffice
+@pytest.mark.skipif(lo.skip_reason() is not None, reason=lo.skip_reason() or "")
+def test_libreoffice_reads_a_sheet_with_runs_and_its_record(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, small_runs: list[bool]
+) -> None:
+    """The full flushes and the record as another spreadsheet program meets them: every
+    requested cell as calamine reads it, before and after a refresh that skipped."""
+    source = tmp_path / "events.xlsx"
+    write_workbook(source, [SheetSpec("Events", plan_table(frame(120), "Events"))])
+    spliced = refreshed(source, tmp_path / "refreshed.xlsx", 60, 9, True, monkeypatch)
+    assert small_runs == [True]
+    for path, rows in ((source, 121), (spliced, 61)):
+        wanted = cells(path)
+        assert len(wanted) == rows
+        result = lo.recalculate(path, {"Events": ["A1:C3", f"A{rows}:U{rows}"]})
+        assert result.sheets[0] == "Events" and not result.has_errors()
+        got = result["Events"]
+        assert got["A1"] == wanted[0][0] and got["A2"] == wanted[1][0]
+        assert got[f"A{rows}"] == wanted[-1][0], "the last row is there"
+        assert got[f"U{rows}"] == wanted[-1][20]
