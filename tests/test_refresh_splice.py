@@ -32,7 +32,7 @@ from sheep_xl.demo.data import demo_events
 from sheep_xl.exceptions import WorkbookError
 from sheep_xl.frames import events_frame
 from sheep_xl.tables.plan import TablePlan, plan_table
-from sheep_xl.writers import ooxml, sheet_splice, xlsx_refresh
+from sheep_xl.writers import ooxml, sheet_splice, table_runs, xlsx_refresh
 from sheep_xl.writers.ooxml import Box, XlsxPackage, column_letter
 from sheep_xl.writers.sheet_splice import (
     Region,
@@ -63,10 +63,10 @@ def runs(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str
     """Every test twice: workbooks written without runs (their old rows are scanned), and with
     runs even in small tables (the old rows of ours are skipped unread, `sync_points`)."""
     if request.param == "skipped":
-        monkeypatch.setattr(sheet_splice, "SKIP_FROM", 2)
-        monkeypatch.setattr(sheet_splice, "SKIP_FROM_BYTES", 0)
+        monkeypatch.setattr(table_runs, "SKIP_FROM", 2)
+        monkeypatch.setattr(table_runs, "SKIP_FROM_BYTES", 0)
     else:
-        monkeypatch.setattr(sheet_splice, "SKIP_FROM", 10**9)
+        monkeypatch.setattr(table_runs, "SKIP_FROM", 10**9)
     return str(request.param)
 
 

@@ -24,7 +24,7 @@ from sheep_xl.demo.data import demo_events
 from sheep_xl.exceptions import WorkbookError
 from sheep_xl.frames import events_frame
 from sheep_xl.tables.plan import plan_table
-from sheep_xl.writers import ooxml, sheet_splice, xlsx_refresh
+from sheep_xl.writers import ooxml, table_runs, xlsx_refresh
 from sheep_xl.writers.ooxml import XlsxPackage
 from sheep_xl.writers.sync_points import (
     RECORD_URI,
@@ -145,10 +145,10 @@ def frame(n: int, start: int = 0) -> Any:
 @pytest.fixture
 def small_runs(monkeypatch: pytest.MonkeyPatch) -> list[bool]:
     """Runs in tables of a few rows, and a record of whether each refresh skipped."""
-    monkeypatch.setattr(sheet_splice, "SKIP_FROM", 2)
-    monkeypatch.setattr(sheet_splice, "SKIP_FROM_BYTES", 0)
+    monkeypatch.setattr(table_runs, "SKIP_FROM", 2)
+    monkeypatch.setattr(table_runs, "SKIP_FROM_BYTES", 0)
     used: list[bool] = []
-    real = sheet_splice.skipped_sheet
+    real = table_runs.skipped_sheet
 
     def spy(*args: Any) -> Any:
         found = real(*args)
@@ -234,12 +234,12 @@ def test_a_record_of_another_table_shape_is_not_used(
             else:
                 out.writestr(info, zf.read(name), zipfile.ZIP_DEFLATED)
     package = XlsxPackage(tmp_path / "moved.xlsx")
-    assert sheet_splice.skipped_sheet(package, SHEET, "A1:U25", 2, 25) is None
-    recompressed = sheet_splice.skipped_sheet(package, SHEET, "A1:U31", 2, 31)
+    assert table_runs.skipped_sheet(package, SHEET, "A1:U25", 2, 25) is None
+    recompressed = table_runs.skipped_sheet(package, SHEET, "A1:U31", 2, 31)
     assert recompressed is None, "recompressed: the sync points are gone"
     package = XlsxPackage(source)
-    assert sheet_splice.skipped_sheet(package, SHEET, "A1:U31", 2, 31) is not None
-    assert sheet_splice.skipped_sheet(package, SHEET, "A1:U25", 2, 25) is None
+    assert table_runs.skipped_sheet(package, SHEET, "A1:U31", 2, 31) is not None
+    assert table_runs.skipped_sheet(package, SHEET, "A1:U25", 2, 25) is None
 
 
 def test_the_old_rows_are_never_read_the_preflight_included(

@@ -84,7 +84,7 @@ _RATIO_FLOOR = 10 * 1024**2
 # `benchmarks/bench_perf_goals.py`, interleaved on a busy 2-core machine), whole writes:
 # level 6 (zlib's default, near Excel's own files) 0.88 s for 2.71 MB, level 5 0.77 s for 2.78 MB,
 # level 3 0.64 s for 3.19 MB (+18%), level 1 0.50 s for 3.54 MB (+31%); rustpy-xlsxwriter 0.54 s.
-HYPERLINK_RUN = "links"  # a run of hyperlink relationships only (`sheet_splice.links_run`)
+HYPERLINK_RUN = "links"  # a run of hyperlink relationships only (`table_runs.links_run`)
 DEFLATE_LEVEL = 3
 
 # Parts bigger than this stay compressed until read (see `XlsxPackage.chunks`).

@@ -20,7 +20,7 @@ rows, its hyperlinks, their relationships), we therefore mark it in the deflate 
 the record only when each piece inflates to its recorded length and the pieces' CRC-32s chained
 through the recorded ones (`crc32_combine`) come to the part's CRC in the ZIP directory, so a
 part changed in any way since we wrote it (saved anew by Excel, say) is read the ordinary way.
-What a run held is its writer's business, told by its label (`sheet_splice`: rows and links).
+What a run held is its writer's business, told by its label (`table_runs`: rows and links).
 
 Writing a sync point needs the compressor of ``zipfile``'s entry writer, which is not public:
 `SyncWriter` uses it when it is there, and otherwise writes no sync points and no record (the

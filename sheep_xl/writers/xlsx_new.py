@@ -46,7 +46,6 @@ from sheep_xl.writers.ooxml import (
     XlsxPackage,
     to_xml,
 )
-from sheep_xl.writers.sheet_splice import links_run, rows_run
 from sheep_xl.writers.sheet_xml import (
     ColumnRenderer,
     column_renderer,
@@ -57,6 +56,7 @@ from sheep_xl.writers.sheet_xml import (
     xml_attributes,
 )
 from sheep_xl.writers.sync_points import Run, StreamItem, record_ext
+from sheep_xl.writers.table_runs import links_run, rows_run
 from sheep_xl.writers.xlsx_styles import StyleSheet
 
 ROWS_PER_CHUNK = 2000
@@ -262,7 +262,7 @@ def _write_workbook(
                 )
                 for c in spec.plan.columns
             ]
-            # the next refresh may skip the body rows unread (`sheet_splice.rows_run`)
+            # the next refresh may skip the body rows unread (`table_runs.rows_run`)
             run = rows_run(spec.header_row + 1, spec.last_row, spec.ref)
             # the rows render on a second thread from now on, while the rest is made and saved
             rows = rendered_ahead(_row_chunks(spec, renderers, run), start=True)
@@ -340,7 +340,7 @@ def _row_chunks(
     spec: SheetSpec, renderers: list[ColumnRenderer], run: Run | None = None
 ) -> Iterator[StreamItem]:
     """The sheet's data rows as UTF-8, `ROWS_PER_CHUNK` rows a chunk; with ``run``, its sync
-    points around the rows after the first (`sheet_splice.rows_run`)."""
+    points around the rows after the first (`table_runs.rows_run`)."""
     plan = spec.plan
     if plan.n_rows:
         # a column at a time from the frame's columns, a chunk of rows at a time

@@ -78,12 +78,11 @@ from sheep_xl.writers.sheet_splice import (
     place_body,
     place_links,
     prune_relationships,
-    skipped_links,
-    skipped_sheet,
     split_sheet,
 )
 from sheep_xl.writers.sheet_xml import hyperlinks, plan_hyperlinks
 from sheep_xl.writers.sync_points import Run
+from sheep_xl.writers.table_runs import skipped_links, skipped_sheet
 from sheep_xl.writers.xlsx_styles import StyleSheet
 
 # False: every refresh edits the whole sheet as a tree (tests compare the two ways).
