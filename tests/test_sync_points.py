@@ -18,6 +18,7 @@ from lxml import etree
 from python_calamine import CalamineWorkbook
 from support import DEMO_TODAY, ooxml_check
 from support.excel_style import excel_style
+from support.ooxml_check import read_package, write_package
 from support.reportkit import make_report
 
 from sheep_xl.demo.data import demo_events
@@ -205,11 +206,7 @@ def test_a_sheet_saved_by_another_program_is_scanned(
 ) -> None:
     source = tmp_path / "events.xlsx"
     write_workbook(source, [SheetSpec("Events", plan_table(frame(30), "Events"))])
-    package = XlsxPackage(source)
-    resaved = excel_style({name: package.read(name) for name in package.parts()})
-    with zipfile.ZipFile(tmp_path / "excel.xlsx", "w", zipfile.ZIP_DEFLATED) as zf:
-        for name, data in resaved.items():
-            zf.writestr(name, data)
+    (tmp_path / "excel.xlsx").write_bytes(write_package(excel_style(read_package(source))))
     by_tree = refreshed(tmp_path / "excel.xlsx", tmp_path / "t.xlsx", 12, 0, False, monkeypatch)
     spliced = refreshed(tmp_path / "excel.xlsx", tmp_path / "s.xlsx", 12, 0, True, monkeypatch)
     assert cells(spliced) == cells(by_tree)
@@ -278,13 +275,10 @@ def test_a_comment_among_the_sheets_elements_and_formulas_in_the_table(
     values): it is written without runs, and without an empty extLst."""
     source = tmp_path / "events.xlsx"
     write_workbook(source, [SheetSpec("Events", plan_table(frame(50), "Events"))])
-    with zipfile.ZipFile(source) as zf:
-        found = {i: zf.read(i) for i in zf.namelist()}
+    found = read_package(source)
     sheet = found[SHEET].replace(b"<sheetData>", b"<!-- written by a tool --><sheetData>", 1)
     found[SHEET] = sheet.replace(b"<extLst>", b"<!-- before the extensions --><extLst>", 1)
-    with zipfile.ZipFile(tmp_path / "commented.xlsx", "w", zipfile.ZIP_DEFLATED) as zf:
-        for name, data in found.items():
-            zf.writestr(name, data)
+    (tmp_path / "commented.xlsx").write_bytes(write_package(found))
     by_tree = refreshed(tmp_path / "commented.xlsx", tmp_path / "t.xlsx", 30, 0, False, monkeypatch)
     spliced = refreshed(tmp_path / "commented.xlsx", tmp_path / "s.xlsx", 30, 0, True, monkeypatch)
     assert cells(spliced) == cells(by_tree)

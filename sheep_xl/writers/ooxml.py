@@ -303,6 +303,7 @@ class XlsxPackage:
         self._order = list(self._infos)
         self._replaced: set[str] = set()  # parts written or streamed anew since reading
         self._records: dict[str, list[RecordedRun]] = {}  # `recorded_runs`, read once
+        self._without_runs: dict[str, tuple[list[RecordedRun], list[bytes]] | None] = {}
         self._trees: dict[str, etree._Element] = {}
         self._dirty: set[str] = set()
         self._streamed: dict[str, StreamedPart] = {}
@@ -543,10 +544,7 @@ class XlsxPackage:
         for name in list(order):
             if name not in changed:
                 continue
-            folder, base = posixpath.split(name)
-            if posixpath.basename(folder) != "_rels" or not base.endswith(".rels"):
-                continue
-            source = posixpath.join(posixpath.dirname(folder), base[: -len(".rels")])
+            source = self.source_of_rels(name)
             if source in order and order.index(source) < order.index(name):
                 order.remove(name)
                 order.insert(order.index(source), name)
@@ -558,6 +556,15 @@ class XlsxPackage:
     def rels_part(part: str) -> str:
         folder, name = posixpath.split(part)
         return posixpath.join(folder, "_rels", name + ".rels")
+
+    @staticmethod
+    def source_of_rels(rels_name: str) -> str | None:
+        """The part a relationships part belongs to (`rels_part` the other way); None for a
+        part that is not one (or for the package's own, ``_rels/.rels``)."""
+        folder, name = posixpath.split(rels_name)
+        if posixpath.basename(folder) != "_rels" or not name.endswith(".rels") or name == ".rels":
+            return None
+        return posixpath.join(posixpath.dirname(folder), name[: -len(".rels")])
 
     def relationships(self, part: str, of_type: str | None = None) -> list[Relationship]:
         """The part's relationships (only those of type ``of_type`` when given)."""
@@ -603,18 +610,19 @@ class XlsxPackage:
         with the runs; None when it has none, or they do not hold (read it whole). A sheet's
         runs are in its own record; a relationships part's, runs of hyperlink relationships
         only (`HYPERLINK_RUN`), in its source sheet's."""
-        folder, name = posixpath.split(part)
-        if posixpath.basename(folder) == "_rels" and name.endswith(".rels"):
-            source = posixpath.join(posixpath.dirname(folder), name[: -len(".rels")])
-            runs = [r for r in self.recorded_runs(source) if _in_relationships(r)]
-        else:
-            runs = [r for r in self.recorded_runs(part) if not _in_relationships(r)]
         raw = self.original_deflate(part)
-        if not runs or raw is None:
+        if raw is None:
             return None
-        data, info = raw
-        pieces = skip_runs(data, info.file_size, info.CRC, runs)
-        return None if pieces is None else (runs, pieces)
+        if part not in self._without_runs:  # the preflight, the refresh and a lookup ask
+            source = self.source_of_rels(part)
+            if source is not None:
+                runs = [r for r in self.recorded_runs(source) if _in_relationships(r)]
+            else:
+                runs = [r for r in self.recorded_runs(part) if not _in_relationships(r)]
+            data, info = raw
+            pieces = skip_runs(data, info.file_size, info.CRC, runs) if runs else None
+            self._without_runs[part] = None if pieces is None else (runs, pieces)
+        return self._without_runs[part]
 
     def rels_root(self, part: str) -> etree._Element:
         name = self.rels_part(part)
